@@ -1,0 +1,78 @@
+"""Command line interface. Each command imports its module lazily so `tree`/`cat` stay light."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pyzarr-web")
+def main() -> None:
+    """Explore Zarr stores in the browser (or inspect them from the shell)."""
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output directory (default: dist/ next to build.py).")
+def build(out: Path | None) -> None:
+    """Assemble the self-contained static site (Pyodide, wheels, JS) into DIR."""
+    from pyzarr_web import build as site_build
+
+    site_build.build_site(out)
+
+
+@main.command()
+@click.argument("stores", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--port", default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Built site to serve (default: dist/, built if missing).")
+@click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
+def serve(stores: tuple[Path, ...], port: int, host: str, site: Path | None, no_browser: bool) -> None:
+    """Serve the built site and local Zarr stores (directories or .zip) for offline viewing."""
+    from pyzarr_web import serve as server
+
+    server.serve(list(stores), host=host, port=port, site=site, open_browser=not no_browser)
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-data"),
+              show_default=True, help="Where the sample store is written.")
+@click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
+def demo(port: int, host: str, data: Path, no_browser: bool) -> None:
+    """Write a sample store, build the site if needed, and serve both."""
+    from pyzarr_web import demo as demo_mod
+
+    demo_mod.run_demo(data, host=host, port=port, open_browser=not no_browser)
+
+
+@main.command()
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON.")
+def tree(source: str, as_json: bool) -> None:
+    """Print the hierarchy of SOURCE (http(s) URL, local directory or .zip)."""
+    from pyzarr_web import inspect_cmd
+
+    inspect_cmd.tree(source, as_json=as_json)
+
+
+@main.command()
+@click.argument("source")
+@click.argument("array_path")
+@click.option("--select", "selection", default="...", show_default=True,
+              help='numpy basic indexing as text, e.g. "0,:,10:20".')
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the selection here with numpy.save.")
+def cat(source: str, array_path: str, selection: str, out: Path) -> None:
+    """Read a selection of ARRAY_PATH in SOURCE and save it as .npy."""
+    from pyzarr_web import inspect_cmd
+
+    inspect_cmd.cat(source, array_path, selection, out)
+
+
+if __name__ == "__main__":
+    main()
