@@ -1,0 +1,56 @@
+"""The info panel: a node's metadata as label/value rows, rendered as escaped HTML."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "unknown"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def _shape_text(shape) -> str:
+    return " × ".join(str(n) for n in shape) if shape else "scalar"
+
+
+def array_rows(arr) -> list[tuple[str, str]]:
+    """Label/value rows describing ZarrArray ARR."""
+    rows = [
+        ("Zarr format", str(arr.zarr_format)),
+        ("Shape", _shape_text(arr.shape)),
+        ("Data type", f"{arr.dtype} ({np.dtype(arr.dtype).str})" if arr.dtype.fields is None else str(arr.dtype)),
+        ("Chunk shape", _shape_text(arr.chunks)),
+    ]
+    if arr.shards is not None:
+        rows.append(("Shard shape", _shape_text(arr.shards)))
+    rows += [
+        ("Chunks", f"{arr.nchunks:,}"),
+        ("Codecs", " → ".join(arr.codec_summary()) or "none"),
+        ("Fill value", repr(arr.fill_value)),
+        ("Order", str(arr.order)),
+    ]
+    if arr.dimension_names:
+        rows.append(("Dimensions", ", ".join(str(n) for n in arr.dimension_names)))
+    rows.append(("Uncompressed size", human_bytes(arr.nbytes)))
+    return rows
+
+
+def group_rows(node, child_count: int) -> list[tuple[str, str]]:
+    return [("Zarr format", str(node.zarr_format)), ("Members", str(child_count))]
+
+
+def rows_html(title: str, rows: list[tuple[str, str]]) -> str:
+    """An HTML table whose every piece of text is escaped: store content is never markup."""
+    body = "".join(
+        f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>" for label, value in rows
+    )
+    return f'<div class="pzw-info"><h3>{html.escape(title)}</h3><table>{body}</table></div>'
