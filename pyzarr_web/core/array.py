@@ -1,0 +1,101 @@
+"""ZarrArray: an array's metadata plus reads of basic selections, fetching only the chunks (and
+inner chunks) a selection touches."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import BudgetError
+from .indexing import chunk_plan, final_view, normalize, out_shape, parse_selection
+from .metadata import ArrayMetadata
+from .store import Store
+
+#: default refusal threshold for a single read's result, in bytes
+DEFAULT_BUDGET = 512 << 20
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+class ZarrArray:
+    def __init__(self, store: Store, path: str, metadata: ArrayMetadata,
+                 budget_bytes: int = DEFAULT_BUDGET):
+        self.store = store
+        self.path = path
+        self.metadata = metadata
+        self.budget_bytes = budget_bytes
+
+    shape = property(lambda self: self.metadata.shape)
+    dtype = property(lambda self: self.metadata.dtype)
+    chunks = property(lambda self: self.metadata.read_chunks)
+    shards = property(lambda self: self.metadata.shards)
+    dimension_names = property(lambda self: self.metadata.dimension_names)
+    fill_value = property(lambda self: self.metadata.fill_value)
+    order = property(lambda self: self.metadata.order)
+    attributes = property(lambda self: self.metadata.attributes)
+    zarr_format = property(lambda self: self.metadata.zarr_format)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def nchunks(self) -> int:
+        """Number of read-chunks in the grid (inner chunks when sharded)."""
+        return int(np.prod([-(-s // c) if c else 0 for s, c in zip(self.shape, self.chunks)],
+                           dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+    def codec_summary(self) -> list[str]:
+        return self.metadata.pipeline.summary()
+
+    def _key(self, coords: tuple[int, ...]) -> str:
+        key = self.metadata.chunk_key(coords)
+        return f"{self.path}/{key}" if self.path else key
+
+    async def read(self, selection: Any = None, *, progress: Callable[[int, int], None] | None = None,
+                   budget_bytes: int | None = None) -> np.ndarray:
+        """``arr[selection]`` as numpy, like zarr-python (selection: tuple or text)."""
+        if isinstance(selection, str):
+            selection = parse_selection(selection)
+        dims = normalize(selection, self.shape)
+        shape = out_shape(dims)
+        need = int(np.prod(shape, dtype=np.int64)) * self.dtype.itemsize
+        budget = self.budget_bytes if budget_bytes is None else budget_bytes
+        if need > budget:
+            raise BudgetError(
+                f"reading {self.path or '/'} {selection!r} needs {_human(need)}, more than the "
+                f"budget of {_human(budget)}: select a smaller region, a stride, or open a "
+                f"coarser pyramid level")
+        out = np.empty(shape, self.dtype)
+        pipeline, spec = self.metadata.pipeline, self.metadata.chunk_spec()
+        plan = list(chunk_plan(dims, self.metadata.chunk_shape))
+        total = sum(pipeline.count_reads(spec, csel) for _, csel, _ in plan)
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress is not None:
+                progress(done, total)
+
+        # a TaskGroup cancels every outstanding fetch if one fails or the caller is cancelled
+        async with asyncio.TaskGroup() as tg:
+            for coords, csel, osel in plan:
+                tg.create_task(pipeline.read_into(self.store, self._key(coords), spec, csel,
+                                                  out[osel + (Ellipsis,)], tick))
+        return final_view(out, dims)
+
+    def __repr__(self) -> str:
+        return (f"<ZarrArray {self.path or '/'} shape={self.shape} dtype={self.dtype} "
+                f"chunks={self.chunks} v{self.zarr_format}>")

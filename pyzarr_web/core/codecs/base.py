@@ -1,0 +1,98 @@
+"""Codec kinds, the chunk spec they decode against, and the name → codec registry.
+
+Three stages as in Zarr v3: array→array (transpose, numcodecs filters), array→bytes (bytes, vlen,
+sharding, the v2 chunk layout) and bytes→bytes (compressors, checksums). Codecs only decode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import CodecError, MetadataError
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """What a decoded chunk must look like (``order``: memory layout of v2 chunk bytes)."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    fill_value: Any = None
+    order: str = "C"
+    vlen: type | None = None  # str / bytes for variable-length types
+
+    @property
+    def nbytes(self) -> int | None:
+        """Decoded byte size, or None where variable-length items make it unknowable."""
+        if self.vlen is not None or self.dtype.hasobject:
+            return None
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+    def with_(self, **changes) -> "ChunkSpec":
+        return replace(self, **changes)
+
+
+class ArrayArrayCodec:
+    def encoded_spec(self, spec: ChunkSpec) -> ChunkSpec:
+        """The spec of this codec's encoded output (the input of the next stage when decoding)."""
+        return spec
+
+    def decode(self, arr: np.ndarray, spec: ChunkSpec) -> np.ndarray:
+        raise NotImplementedError
+
+
+class ArrayBytesCodec:
+    def decode(self, data: bytes, spec: ChunkSpec) -> np.ndarray:
+        raise NotImplementedError
+
+
+class BytesBytesCodec:
+    #: bytes this codec may add on encoding beyond compression (checksums), for size limits
+    overhead = 0
+
+    def decode(self, data: bytes, limit: int | None) -> bytes:
+        """Decode; ``limit`` (if known) bounds the output so corrupt data cannot explode."""
+        raise NotImplementedError
+
+
+Factory = Callable[[dict], Any]
+REGISTRY: dict[str, Factory] = {}
+
+#: codecs that would run code from the data; refused whatever the backend
+REFUSED = {"pickle", "numcodecs.pickle"}
+
+
+def register(*names: str):
+    """Register a codec class (or factory) under its v2 ids and v3 names."""
+    def wrap(factory):
+        for name in names:
+            REGISTRY[name] = factory
+        return factory
+    return wrap
+
+
+def make_codec(name: str, config: dict | None):
+    if name in REFUSED:
+        raise MetadataError(f"codec {name!r} is refused: unpickling data could run arbitrary code")
+    factory = REGISTRY.get(name)
+    if factory is None:
+        raise MetadataError(f"unsupported codec {name!r}")
+    try:
+        return factory(dict(config or {}))
+    except (TypeError, ValueError, KeyError) as e:
+        raise MetadataError(f"codec {name!r}: bad configuration {config!r} ({e})") from e
+
+
+def check_size(what: str, got: int, expected: int | None) -> None:
+    if expected is not None and got != expected:
+        raise CodecError(f"{what}: decoded {got} bytes, expected {expected}")
+
+
+def as_bytes_view(buf) -> np.ndarray:
+    """A flat uint8 view of bytes or of any contiguous ndarray."""
+    if isinstance(buf, np.ndarray):
+        return np.ascontiguousarray(buf).reshape(-1).view(np.uint8)
+    return np.frombuffer(buf, np.uint8)

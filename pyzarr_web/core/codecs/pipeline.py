@@ -1,0 +1,147 @@
+"""A codec pipeline: build it from v3 ``codecs`` or v2 ``compressor``/``filters``, decode chunks,
+and read the part of a chunk a selection needs (sharding overrides that to read inner chunks)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..errors import CodecError, MetadataError
+from ..store import Store
+from .base import (ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec, as_bytes_view,
+                   make_codec)
+from .layout import V2Chunk
+
+Tick = Callable[[int], None]
+
+
+class Pipeline:
+    def __init__(self, array_array: list, array_bytes, bytes_bytes: list):
+        self.array_array = array_array
+        self.array_bytes = array_bytes
+        self.bytes_bytes = bytes_bytes
+
+    @property
+    def codecs(self) -> list:
+        return [*self.array_array, self.array_bytes, *self.bytes_bytes]
+
+    def _specs(self, spec: ChunkSpec) -> list[ChunkSpec]:
+        specs = [spec]
+        for codec in self.array_array:
+            specs.append(codec.encoded_spec(specs[-1]))
+        return specs
+
+    def decode(self, data: bytes, spec: ChunkSpec) -> np.ndarray:
+        """Decode one stored chunk into an array of ``spec.shape`` (raises CodecError)."""
+        specs = self._specs(spec)
+        limit = specs[-1].nbytes
+        limits = []
+        for codec in self.bytes_bytes:
+            limits.append(limit)
+            if limit is not None:  # the encoded size of the next codec's input may grow a little
+                limit = limit + limit // 8 + 1024 + codec.overhead
+        try:
+            for codec, lim in zip(reversed(self.bytes_bytes), reversed(limits)):
+                data = codec.decode(data, lim)
+            arr = self.array_bytes.decode(data, specs[-1])
+            for codec, s in zip(reversed(self.array_array), reversed(specs[:-1])):
+                arr = codec.decode(arr, s)
+        except CodecError:
+            raise
+        except Exception as e:  # backends raise their own types on corrupt data
+            raise CodecError(f"{type(e).__name__}: {e}") from e
+        if arr.shape != spec.shape:
+            raise CodecError(f"decoded shape {arr.shape}, expected {spec.shape}")
+        return arr
+
+    def partial(self):
+        """The codec that reads parts of a chunk (sharding), if it may read from the store."""
+        if not self.array_array and not self.bytes_bytes and hasattr(self.array_bytes, "read_into"):
+            return self.array_bytes
+        return None
+
+    def count_reads(self, spec: ChunkSpec, selection: tuple[slice, ...]) -> int:
+        """How many read-chunks (progress units) a selection of this chunk touches."""
+        codec = self.partial()
+        return codec.count_reads(spec, selection) if codec else 1
+
+    async def read_into(self, store: Store, key: str, spec: ChunkSpec,
+                        selection: tuple[slice, ...], out: np.ndarray, tick: Tick) -> None:
+        """Write ``chunk[selection]`` into ``out`` (fill value where the chunk is missing)."""
+        codec = self.partial()
+        if codec is not None:
+            return await codec.read_into(store, key, spec, selection, out, tick)
+        data = await store.get(key)
+        if data is None:
+            out[...] = spec.fill_value
+        else:
+            out[...] = self.decode_key(data, spec, key)[selection]
+        tick(1)
+
+    def decode_key(self, data: bytes, spec: ChunkSpec, key: str) -> np.ndarray:
+        try:
+            return self.decode(data, spec)
+        except CodecError as e:
+            raise CodecError(f"chunk {key!r}: {e}") from e
+
+    def summary(self) -> list[str]:
+        out = []
+        for c in self.codecs:
+            if isinstance(c, V2Chunk):
+                out[:0] = [f"filter: {f!r}" for f in c.filters]
+            else:
+                out.append(repr(c))
+        return out
+
+
+def build_v3(codecs_json: list) -> Pipeline:
+    if not isinstance(codecs_json, list) or not codecs_json:
+        raise MetadataError(f"codecs must be a non-empty list, got {codecs_json!r}")
+    array_array, array_bytes, bytes_bytes = [], None, []
+    for item in codecs_json:
+        name, config = (item, {}) if isinstance(item, str) else (item.get("name"),
+                                                                 item.get("configuration"))
+        codec = make_codec(name, config)
+        if array_bytes is None and isinstance(codec, ArrayArrayCodec):
+            array_array.append(codec)
+        elif array_bytes is None and isinstance(codec, ArrayBytesCodec):
+            array_bytes = codec
+        elif array_bytes is not None and isinstance(codec, BytesBytesCodec):
+            bytes_bytes.append(codec)
+        else:
+            raise MetadataError(f"codec {name!r} is out of place in {codecs_json!r}")
+    if array_bytes is None:
+        raise MetadataError(f"no array→bytes codec in {codecs_json!r}")
+    return Pipeline(array_array, array_bytes, bytes_bytes)
+
+
+def build_v2(compressor: dict | None, filters: list | None) -> Pipeline:
+    def make(conf):
+        if not isinstance(conf, dict) or "id" not in conf:
+            raise MetadataError(f"malformed v2 codec {conf!r}")
+        return make_codec(conf["id"], {k: v for k, v in conf.items() if k != "id"})
+
+    bytes_bytes = [make(compressor)] if compressor else []
+    filter_codecs = []
+    for conf in filters or []:
+        codec = make(conf)
+        if isinstance(codec, BytesBytesCodec):  # e.g. shuffle as a filter: wrap as flat filter
+            codec = _BytesFilter(codec)
+        filter_codecs.append(codec)
+    if bytes_bytes and not isinstance(bytes_bytes[0], BytesBytesCodec):
+        raise MetadataError(f"{compressor!r} is not a compressor")
+    return Pipeline([], V2Chunk(filter_codecs), bytes_bytes)
+
+
+class _BytesFilter:
+    """A bytes→bytes codec used in a v2 filter chain."""
+
+    def __init__(self, codec: BytesBytesCodec):
+        self.codec = codec
+
+    def decode_flat(self, buf):
+        return as_bytes_view(self.codec.decode(as_bytes_view(buf).tobytes(), None))
+
+    def __repr__(self) -> str:
+        return repr(self.codec)

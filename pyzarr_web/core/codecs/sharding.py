@@ -1,0 +1,127 @@
+"""``sharding_indexed``: a shard holds inner chunks plus an index of (offset, nbytes) pairs.
+
+Reading a selection fetches the index with one range request (suffix when it is at the end), then
+only the inner chunks the selection needs, as ranges of the shard key — a coalescing store merges
+adjacent ones. Entries of all ones (2**64 - 1) mark missing inner chunks (fill value).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import CodecError, MetadataError
+from ..indexing import chunk_plan, sub_dims
+from ..store import RangeRequest, Store, SuffixRequest
+from .base import ArrayBytesCodec, ChunkSpec, register
+from .compressors import Checksum
+from .pipeline import Tick, build_v3
+
+_MISSING = np.uint64(2**64 - 1)
+_DEFAULT_INDEX_CODECS = [{"name": "bytes", "configuration": {"endian": "little"}},
+                         {"name": "crc32c"}]
+
+
+@register("sharding_indexed")
+class ShardingCodec(ArrayBytesCodec):
+    def __init__(self, config: dict):
+        self.chunk_shape = tuple(int(c) for c in config["chunk_shape"])
+        self.inner = build_v3(config["codecs"])
+        self.index_codecs = build_v3(config.get("index_codecs") or _DEFAULT_INDEX_CODECS)
+        self.index_location = config.get("index_location", "end")
+        if self.index_location not in ("start", "end"):
+            raise MetadataError(f"sharding: bad index_location {self.index_location!r}")
+        if self.index_codecs.array_array or not all(
+                isinstance(c, Checksum) for c in self.index_codecs.bytes_bytes):
+            raise MetadataError("sharding: only bytes + checksum index codecs are supported "
+                                "(a compressed index has no fixed size to range-read)")
+
+    def _grid(self, spec: ChunkSpec) -> tuple[int, ...]:
+        if len(spec.shape) != len(self.chunk_shape) or any(
+                s % c for s, c in zip(spec.shape, self.chunk_shape)):
+            raise MetadataError(f"sharding: inner chunks {self.chunk_shape} do not divide the "
+                                f"shard shape {spec.shape}")
+        return tuple(s // c for s, c in zip(spec.shape, self.chunk_shape))
+
+    def _index_spec(self, grid) -> ChunkSpec:
+        return ChunkSpec((*grid, 2), np.dtype("uint64"))
+
+    def _index_nbytes(self, grid) -> int:
+        return 16 * int(np.prod(grid, dtype=np.int64)) + sum(
+            c.overhead for c in self.index_codecs.bytes_bytes)
+
+    def _index_request(self, grid):
+        n = self._index_nbytes(grid)
+        return SuffixRequest(n) if self.index_location == "end" else RangeRequest(0, n)
+
+    def _parse_index(self, raw: bytes, grid, key: str) -> np.ndarray:
+        if len(raw) != self._index_nbytes(grid):
+            raise CodecError(f"shard {key!r}: index is {len(raw)} bytes, expected "
+                             f"{self._index_nbytes(grid)} (truncated shard?)")
+        try:
+            return self.index_codecs.decode(raw, self._index_spec(grid))
+        except CodecError as e:
+            raise CodecError(f"shard {key!r} index: {e}") from e
+
+    def _inner_spec(self, spec: ChunkSpec) -> ChunkSpec:
+        return spec.with_(shape=self.chunk_shape, order="C")
+
+    def _wanted(self, index, selection, key):
+        """Plan of inner chunks: (coords, sel, out sel, RangeRequest or None when missing)."""
+        plan = []
+        for coords, csel, osel in chunk_plan(sub_dims(selection), self.chunk_shape):
+            offset, nbytes = index[coords]
+            if offset == _MISSING and nbytes == _MISSING:
+                plan.append((coords, csel, osel, None))
+            else:
+                plan.append((coords, csel, osel, RangeRequest(int(offset), int(nbytes))))
+        return plan
+
+    def _place(self, plan, datas, spec: ChunkSpec, out: np.ndarray, key: str, tick: Tick):
+        inner_spec = self._inner_spec(spec)
+        for (coords, csel, osel, req), data in zip(plan, datas):
+            if data is None:
+                out[osel] = spec.fill_value
+            else:
+                if len(data) != req.length:
+                    raise CodecError(f"shard {key!r}: inner chunk {coords} is truncated "
+                                     f"({len(data)} of {req.length} bytes)")
+                out[osel] = self.inner.decode_key(data, inner_spec, f"{key} inner {coords}")[csel]
+            tick(1)
+
+    def count_reads(self, spec: ChunkSpec, selection) -> int:
+        return sum(1 for _ in chunk_plan(sub_dims(selection), self.chunk_shape))
+
+    async def read_into(self, store: Store, key: str, spec: ChunkSpec, selection,
+                        out: np.ndarray, tick: Tick) -> None:
+        grid = self._grid(spec)
+        raw = await store.get(key, self._index_request(grid))
+        if raw is None:
+            out[...] = spec.fill_value
+            tick(self.count_reads(spec, selection))
+            return
+        plan = self._wanted(self._parse_index(raw, grid, key), selection, key)
+        present = [p for p in plan if p[3] is not None]
+        fetched = iter(await store.get_ranges(key, [p[3] for p in present]))
+        datas = [None if p[3] is None else next(fetched) for p in plan]
+        for p, d in zip(plan, datas):
+            if p[3] is not None and d is None:
+                raise CodecError(f"shard {key!r} vanished while reading it")
+        self._place(plan, datas, spec, out, key, tick)
+
+    def decode(self, data, spec: ChunkSpec) -> np.ndarray:
+        """A whole shard held in memory (nested sharding, or codecs around the shard)."""
+        data = bytes(data)
+        grid = self._grid(spec)
+        n = self._index_nbytes(grid)
+        raw = data[-n:] if self.index_location == "end" else data[:n]
+        whole = tuple(slice(0, s, 1) for s in spec.shape)
+        plan = self._wanted(self._parse_index(raw, grid, "shard"), whole, "shard")
+        datas = [None if r is None else data[r.offset:r.offset + r.length] for *_, r in plan]
+        out = np.empty(spec.shape, spec.dtype)
+        self._place(plan, datas, spec, out, "shard", lambda n: None)
+        return out
+
+    def __repr__(self) -> str:
+        inner = ", ".join(self.inner.summary())
+        return (f"sharding(inner chunks {list(self.chunk_shape)}, index at {self.index_location}; "
+                f"{inner})")

@@ -1,0 +1,90 @@
+"""The store interface: async get of a whole value or a byte range, optional listing.
+
+Modelled on zarr-python 3's Store, reduced to what a reader needs. ``None`` means "missing key"
+(the chunk is then filled with the fill value); every other failure raises :class:`StoreError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Sequence
+
+
+@dataclass(frozen=True)
+class RangeRequest:
+    """``length`` bytes starting at ``offset``."""
+
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class SuffixRequest:
+    """The last ``length`` bytes (how a shard index at the end is read without knowing the size)."""
+
+    length: int
+
+
+ByteRequest = RangeRequest | SuffixRequest | None
+
+
+def slice_value(data: bytes, byte_range: ByteRequest) -> bytes:
+    """Apply a byte request to a whole value (for stores that hold values in full)."""
+    if byte_range is None:
+        return data
+    if isinstance(byte_range, SuffixRequest):
+        return data[max(len(data) - byte_range.length, 0):]
+    return data[byte_range.offset:byte_range.offset + byte_range.length]
+
+
+class Store:
+    """Base class: subclasses implement :meth:`get` and, if they can, :meth:`list_dir`."""
+
+    can_list = False
+
+    async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
+        raise NotImplementedError
+
+    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
+        """Several ranges of one key; wrappers override this to coalesce them."""
+        return list(await asyncio.gather(*(self.get(key, r) for r in ranges)))
+
+    async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
+        """(keys, child prefixes) directly under ``prefix`` ("" or ending in "/")."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list keys")
+
+    def describe(self) -> str:
+        """Where the store points, for messages."""
+        return type(self).__name__
+
+
+class WrapperStore(Store):
+    """A store around another; delegates everything it does not override."""
+
+    def __init__(self, inner: Store):
+        self.inner = inner
+        self.can_list = inner.can_list
+
+    async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
+        return await self.inner.get(key, byte_range)
+
+    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
+        return await self.inner.get_ranges(key, ranges)
+
+    async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
+        return await self.inner.list_dir(prefix)
+
+    def describe(self) -> str:
+        return self.inner.describe()
+
+
+def split_listing(keys, prefix: str) -> tuple[list[str], list[str]]:
+    """Direct children of ``prefix`` among flat ``keys``: (leaf names, sub-prefix names)."""
+    leaves, dirs = set(), set()
+    for k in keys:
+        if not k.startswith(prefix):
+            continue
+        head, sep, _ = k[len(prefix):].partition("/")
+        (dirs if sep else leaves).add(head)
+    return sorted(leaves), sorted(dirs)

@@ -1,0 +1,101 @@
+"""Store wrappers composed around any store: bounded concurrency, a byte-budgeted LRU cache, and
+coalescing of nearby ranges of one key. Each does one thing; :func:`open_store` stacks them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from typing import Sequence
+
+from .store import ByteRequest, RangeRequest, Store, WrapperStore
+
+
+class LimitedStore(WrapperStore):
+    """At most ``limit`` fetches in flight (browsers queue beyond ~6 per host anyway)."""
+
+    def __init__(self, inner: Store, limit: int = 6):
+        super().__init__(inner)
+        self.limit = limit
+        self._semaphores: dict[int, asyncio.Semaphore] = {}
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop_id = id(asyncio.get_running_loop())  # a semaphore is bound to one event loop
+        sem = self._semaphores.get(loop_id)
+        if sem is None:
+            sem = self._semaphores[loop_id] = asyncio.Semaphore(self.limit)
+        return sem
+
+    async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
+        async with self._semaphore():
+            return await self.inner.get(key, byte_range)
+
+    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
+        # go through our own get so each range takes a slot
+        return list(await asyncio.gather(*(self.get(key, r) for r in ranges)))
+
+
+class CachedStore(WrapperStore):
+    """LRU cache of values and ranges (missing keys too), bounded by total bytes held."""
+
+    def __init__(self, inner: Store, max_bytes: int = 64 << 20):
+        super().__init__(inner)
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+        self._entries: OrderedDict[tuple[str, ByteRequest], bytes | None] = OrderedDict()
+
+    async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
+        entry = (key, byte_range)
+        if entry in self._entries:
+            self._entries.move_to_end(entry)
+            return self._entries[entry]
+        value = await self.inner.get(key, byte_range)
+        self._put(entry, value)
+        return value
+
+    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
+        return list(await asyncio.gather(*(self.get(key, r) for r in ranges)))
+
+    def _put(self, entry, value: bytes | None) -> None:
+        size = len(value) if value else 0
+        if size > self.max_bytes:
+            return
+        if entry in self._entries:
+            return  # a concurrent fetch of the same entry got here first
+        self._entries[entry] = value
+        self.nbytes += size
+        while self.nbytes > self.max_bytes:
+            _, old = self._entries.popitem(last=False)
+            self.nbytes -= len(old) if old else 0
+
+
+class CoalescingStore(WrapperStore):
+    """Merges ranges of one key that overlap or lie within ``max_gap`` bytes of each other into one
+    request (capped at ``max_size``), then cuts the answers back out."""
+
+    def __init__(self, inner: Store, max_gap: int = 0, max_size: int = 32 << 20):
+        super().__init__(inner)
+        self.max_gap = max_gap
+        self.max_size = max_size
+
+    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
+        plain = sorted((r.offset, r.offset + r.length, i) for i, r in enumerate(ranges)
+                       if isinstance(r, RangeRequest))
+        groups: list[list[tuple[int, int, int]]] = []
+        for item in plain:
+            if groups:
+                start, end = groups[-1][0][0], max(e for _, e, _ in groups[-1])
+                if item[0] <= end + self.max_gap and max(end, item[1]) - start <= self.max_size:
+                    groups[-1].append(item)
+                    continue
+            groups.append([item])
+        others = [i for i, r in enumerate(ranges) if not isinstance(r, RangeRequest)]
+        merged = [RangeRequest(g[0][0], max(e for _, e, _ in g) - g[0][0]) for g in groups]
+        answers = await self.inner.get_ranges(key, merged + [ranges[i] for i in others])
+        out: list[bytes | None] = [None] * len(ranges)
+        for g, req, data in zip(groups, merged, answers):
+            for s, e, i in g:
+                out[i] = None if data is None else data[s - req.offset:e - req.offset]
+        for i, data in zip(others, answers[len(merged):]):
+            out[i] = data
+        return out
