@@ -399,7 +399,7 @@ def serve(stores: list[Path], host: str = "127.0.0.1", port: int = 8000, site: P
     urls = [url for name, path in mounts for url in _store_urls(base, name, path)]
 
     echo = click.echo
-    echo(f"Site:   {site.resolve()}")
+    echo(f"Serving the site in {site.resolve()}")
     if mounts:
         echo("Stores:")
         width = max(len(name) for name, _ in mounts) + len("/data/")

@@ -503,3 +503,38 @@ def test_serve_command_prints_real_urls_opens_browser_and_stops_on_ctrl_c(tree, 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# ------------------------------------------------------------------------------- real browser
+
+
+@pytest.mark.browser
+def test_chromium_reads_a_store_cross_origin(tree):
+    """A page on one origin reads a store on another: preflighted suffix Range, exposed
+    Content-Range, and the site's .wasm compiles via compileStreaming (needs application/wasm)."""
+    from playwright.sync_api import sync_playwright
+
+    page_dir = tree["root"] / "page"
+    page_dir.mkdir(exist_ok=True)
+    (page_dir / "index.html").write_text("<!doctype html><title>probe</title>")
+    (page_dir / "empty.wasm").write_bytes(b"\0asm\1\0\0\0")  # the smallest valid module
+    with run_in_thread(make_app(page_dir, [])) as page_url, \
+            run_in_thread(make_app(None, [tree["store"]]), host="127.0.0.1") as store_url, \
+            sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(page_url + "/")
+            result = page.evaluate(
+                """async (url) => {
+                    const r = await fetch(url, {headers: {Range: "bytes=-10"}});
+                    const body = new Uint8Array(await r.arrayBuffer());
+                    const mod = await WebAssembly.compileStreaming(fetch("/empty.wasm"));
+                    return {status: r.status, range: r.headers.get("Content-Range"),
+                            body: Array.from(body), wasm: mod instanceof WebAssembly.Module};
+                }""",
+                f"{store_url}{BLOB_URL}",
+            )
+        finally:
+            browser.close()
+    assert result == {"status": 206, "range": "bytes 5110-5119/5120", "body": list(BLOB[-10:]), "wasm": True}
