@@ -60,7 +60,8 @@ class Store:
 
 
 class WrapperStore(Store):
-    """A store around another; delegates everything it does not override."""
+    """A store around another; delegates everything it does not override. ``get_ranges`` goes
+    through this wrapper's own ``get`` unless a wrapper (coalescing) overrides it."""
 
     def __init__(self, inner: Store):
         self.inner = inner
@@ -68,9 +69,6 @@ class WrapperStore(Store):
 
     async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
         return await self.inner.get(key, byte_range)
-
-    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
-        return await self.inner.get_ranges(key, ranges)
 
     async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
         return await self.inner.list_dir(prefix)

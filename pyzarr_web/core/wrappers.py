@@ -30,10 +30,6 @@ class LimitedStore(WrapperStore):
         async with self._semaphore():
             return await self.inner.get(key, byte_range)
 
-    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
-        # go through our own get so each range takes a slot
-        return list(await asyncio.gather(*(self.get(key, r) for r in ranges)))
-
 
 class CachedStore(WrapperStore):
     """LRU cache of values and ranges (missing keys too), bounded by total bytes held."""
@@ -52,9 +48,6 @@ class CachedStore(WrapperStore):
         value = await self.inner.get(key, byte_range)
         self._put(entry, value)
         return value
-
-    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
-        return list(await asyncio.gather(*(self.get(key, r) for r in ranges)))
 
     def _put(self, entry, value: bytes | None) -> None:
         size = len(value) if value else 0
