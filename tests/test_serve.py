@@ -429,8 +429,11 @@ def test_store_mount_names(tmp_path):
     # a keeps its name, the explicit s-2.zarr keeps its own, b and c take the next free numbers,
     # the repeated a is served once.
     assert names == ["s.zarr", "s-3.zarr", "s-2.zarr", "s-4.zarr", "data", "data-2"]
+    (tmp_path / "chunk.bin").write_bytes(b"x")
     with pytest.raises(ValueError, match="not a directory or a .zip"):
-        store_mounts([tmp_path / "secret.bin"] if (tmp_path / "secret.bin").write_bytes(b"x") else [])
+        store_mounts([tmp_path / "chunk.bin"])
+    with pytest.raises(ValueError, match="does not exist"):
+        store_mounts([tmp_path / "missing.zarr"])
 
 
 def test_run_in_thread_stops(tree):
