@@ -63,20 +63,20 @@ class Explorer(param.Parameterized):
         self._limits = (0.0, 1.0)
 
         self.url_input = pn.widgets.TextInput(
-            name="Store URL", value=store_url or "", placeholder="https://example.org/data.zarr",
+            label="Store URL", value=store_url or "", placeholder="https://example.org/data.zarr",
             sizing_mode="stretch_width")
-        self.open_button = pn.widgets.Button(name="Open", button_type="primary", width=80, align="end")
+        self.open_button = pn.widgets.Button(label="Open", button_type="primary", width=80, align="end")
         self.filter_input = pn.widgets.TextInput(placeholder="Filter by name", sizing_mode="stretch_width")
-        self.tree = pn.widgets.Select(name="Hierarchy", options={}, size=22, sizing_mode="stretch_width",
+        self.tree = pn.widgets.Select(label="Hierarchy", options={}, size=22, sizing_mode="stretch_width",
                                       css_classes=["pzw-tree"])
         self.tree_error = pn.pane.HTML("", sizing_mode="stretch_width")
         self.info_pane = pn.pane.HTML("", sizing_mode="stretch_width")
         self.attrs_pane = pn.pane.JSON({}, depth=2, name="Attributes", sizing_mode="stretch_width")
         self.view_error = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.y_dim = pn.widgets.Select(name="Rows (y)", options={}, width=150)
-        self.x_dim = pn.widgets.Select(name="Columns (x)", options={}, width=150)
-        self.colormap = pn.widgets.Select(name="Colormap", options=list(COLORMAPS), value="viridis", width=120)
-        self.log_scale = pn.widgets.Checkbox(name="Log scale", align="end")
+        self.y_dim = pn.widgets.Select(label="Rows (y)", options={}, width=150)
+        self.x_dim = pn.widgets.Select(label="Columns (x)", options={}, width=150)
+        self.colormap = pn.widgets.Select(label="Colormap", options=list(COLORMAPS), value="viridis", width=120)
+        self.log_scale = pn.widgets.Checkbox(label="Log scale", align="end")
         self.sliders = pn.Column(sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=1, visible=False, sizing_mode="stretch_width",
                                                height=8)
@@ -112,17 +112,17 @@ class Explorer(param.Parameterized):
                          sizing_mode="stretch_both", stylesheets=[STYLESHEET])
 
     # ------------------------------------------------------------ scheduling
-    def _run(self, coro) -> asyncio.Task:
-        """Run CORO as the one current read, cancelling whatever read it supersedes."""
+    def _run(self, start_read) -> asyncio.Task:
+        """Run START_READ() as the one current read, cancelling whatever read it supersedes."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        self._task = asyncio.ensure_future(self._guarded(coro))
+        self._task = asyncio.ensure_future(self._guarded(start_read))
         return self._task
 
-    async def _guarded(self, coro) -> None:
+    async def _guarded(self, start_read) -> None:
         self.status = "loading"
         try:
-            await coro
+            await start_read()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # shown in the UI; the app keeps working
@@ -144,7 +144,7 @@ class Explorer(param.Parameterized):
 
     # ------------------------------------------------------------------ store
     def open(self, url: str) -> asyncio.Task:
-        return self._run(self._open(url.strip()))
+        return self._run(lambda: self._open(url.strip()))
 
     async def _open(self, url: str) -> None:
         self.store_url = url
@@ -187,14 +187,14 @@ class Explorer(param.Parameterized):
         indent = "\u00a0\u00a0\u00a0" * depth
         if node.kind == "group":
             return f"{indent}▸ {node.name or '/'}"
-        shape = "×".join(str(n) for n in node.array.shape) if node.array.shape else "scalar"
-        return f"{indent}▦ {node.name}  ({shape}, {node.array.dtype})"
+        shape = "×".join(str(n) for n in node.metadata.shape) if node.metadata.shape else "scalar"
+        return f"{indent}▦ {node.name}  ({shape}, {node.metadata.dtype})"
 
     # ------------------------------------------------------------- selection
     def select(self, node_path: str | None) -> asyncio.Task | None:
         if node_path is None or node_path == self.path and self._task is not None:
             return None
-        return self._run(self._select(node_path))
+        return self._run(lambda: self._select(node_path))
 
     async def _select(self, node_path: str) -> None:
         node = self._nodes.get(node_path) or await self._hierarchy.node(node_path)
@@ -240,7 +240,7 @@ class Explorer(param.Parameterized):
         for dim, length in enumerate(self._array.shape):
             if dim in shown:
                 continue
-            slider = pn.widgets.IntSlider(name=self._dimension_label(dim), start=0, end=max(length - 1, 0),
+            slider = pn.widgets.IntSlider(label=self._dimension_label(dim), start=0, end=max(length - 1, 0),
                                           value=0, sizing_mode="stretch_width", disabled=length <= 1)
             slider.dim = dim
             slider.param.watch(lambda _event: self._refresh_view(), "value")
@@ -258,7 +258,7 @@ class Explorer(param.Parameterized):
 
     def _refresh_view(self) -> None:
         if self._array is not None:
-            self._run(self._load_view())
+            self._run(self._load_view)
 
     def _view_selection(self) -> ViewSelection | None:
         shape = self._array.shape

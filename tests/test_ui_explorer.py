@@ -1,0 +1,79 @@
+"""The explorer's logic on CPython, on stores written by zarr-python (the browser tests repeat the
+important paths in Chromium)."""
+
+import asyncio
+
+import numpy as np
+import pytest
+import zarr
+
+from pyzarr_web.ui.explorer import Explorer
+
+
+@pytest.fixture
+def cube_store(tmp_path):
+    path = tmp_path / "cube.zarr"
+    root = zarr.open_group(path, mode="w", zarr_format=3)
+    root.attrs["title"] = "<script>alert(1)</script>"
+    data = np.random.default_rng(0).normal(size=(5, 40, 30)).astype("f4")
+    data[1, 3, 4] = np.nan
+    arr = root.create_array("grp/cube", shape=data.shape, chunks=(1, 16, 16), dtype="f4",
+                            dimension_names=["t", "y", "x"])
+    arr[:] = data
+    zarr.consolidate_metadata(path)
+    return path, data
+
+
+async def settle(explorer: Explorer) -> None:
+    await asyncio.sleep(0)
+    await explorer.when_idle()
+
+
+async def test_tree_select_slider_and_dimensions_follow_numpy(cube_store):
+    path, data = cube_store
+    explorer = Explorer()
+    await explorer.open(str(path))
+    await settle(explorer)
+    assert list(explorer.tree.options.values()) == ["", "grp", "grp/cube"]
+    explorer.select("grp/cube")
+    await settle(explorer)
+    assert explorer.status == "idle" and explorer.view_summary["shape"] == [40, 30]
+    assert explorer.view_summary["mean"] == pytest.approx(float(data[0].astype("f8").mean()))
+
+    explorer.sliders.objects[0].value = 1
+    await settle(explorer)
+    assert explorer.view_summary["nan_count"] == 1
+    assert explorer.view_summary["max"] == pytest.approx(float(np.nanmax(data[1])))
+
+    explorer.x_dim.value = 0  # rows y, columns t: x (dim 2) becomes the slider
+    await settle(explorer)
+    assert [s.dim for s in explorer.sliders.objects] == [2]
+    assert explorer.view_summary["shape"] == [5, 40]  # read order; displayed transposed
+    plane = explorer.image.source.data["image"][0]
+    np.testing.assert_allclose(plane, data[:, :, 0].T, equal_nan=True)
+
+
+async def test_store_errors_are_shown_and_the_app_keeps_working(cube_store, tmp_path):
+    explorer = Explorer()
+    await explorer.open(str(tmp_path / "missing.zarr"))
+    await settle(explorer)
+    assert explorer.status == "error" and "missing.zarr" in explorer.tree_error.object
+    path, _ = cube_store
+    await explorer.open(str(path))
+    await settle(explorer)
+    assert explorer.status == "idle" and explorer.tree_error.object == ""
+    assert "&lt;script&gt;" not in explorer.info_pane.object  # attributes are in the JSON pane, not HTML
+    assert explorer.attrs_pane.object == {"title": "<script>alert(1)</script>"}
+
+
+async def test_a_new_read_cancels_the_previous_one(cube_store):
+    path, data = cube_store
+    explorer = Explorer(path="grp/cube")
+    await explorer.open(str(path))
+    await settle(explorer)
+    for index in range(5):
+        explorer.sliders.objects[0].value = index
+    first_task = explorer._task
+    await settle(explorer)
+    assert explorer.view_summary["mean"] == pytest.approx(float(np.nanmean(data[4].astype("f8"))))
+    assert first_task.done()
