@@ -45,6 +45,10 @@ class ArrayArrayCodec:
 
 
 class ArrayBytesCodec:
+    def encoded_nbytes(self, spec: ChunkSpec) -> int | None:
+        """Size of the encoded bytes for a chunk of ``spec`` (None if data-dependent)."""
+        return spec.nbytes
+
     def decode(self, data: bytes, spec: ChunkSpec) -> np.ndarray:
         raise NotImplementedError
 

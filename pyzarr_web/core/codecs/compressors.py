@@ -103,6 +103,7 @@ class Checksum(BytesBytesCodec):
     overhead = 4
     location = "start"
     name = ""
+    byteorder = "<"
 
     def __init__(self, config: dict):
         self.location = config.get("location", self.location)
@@ -117,7 +118,7 @@ class Checksum(BytesBytesCodec):
             stored, payload = data[:4], data[4:]
         else:
             payload, stored = data[:-4], data[-4:]
-        expected = struct.unpack("<I", stored)[0]
+        expected = struct.unpack(self.byteorder + "I", stored)[0]
         actual = self.compute(bytes(payload))
         if actual != expected:
             raise CodecError(f"{self.name} checksum mismatch: stored {expected:#010x}, "
@@ -155,10 +156,12 @@ class Adler32(Checksum):
 
 @register("fletcher32", "numcodecs.fletcher32")
 class Fletcher32(Checksum):
-    """numcodecs' Fletcher-32 over 16-bit little-endian words, appended at the end."""
+    """numcodecs' Fletcher-32 over 16-bit little-endian words, appended at the end as two
+    big-endian 16-bit sums (sum1 first)."""
 
     location = "end"
     name = "fletcher32"
+    byteorder = ">"
 
     def compute(self, data: bytes) -> int:
         if len(data) % 2:
@@ -170,4 +173,4 @@ class Fletcher32(Checksum):
             csum = np.cumsum(block, dtype=np.uint64)
             sum2 = (sum2 + sum1 * block.size + int(csum.sum())) % 65535
             sum1 = (sum1 + int(csum[-1])) % 65535
-        return (sum2 << 16) | sum1
+        return (sum1 << 16) | sum2

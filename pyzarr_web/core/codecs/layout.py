@@ -61,6 +61,12 @@ class V2Chunk(ArrayBytesCodec):
     def __init__(self, filters: list):
         self.filters = filters
 
+    def encoded_nbytes(self, spec: ChunkSpec) -> int | None:
+        spec = spec.with_(shape=(int(np.prod(spec.shape, dtype=np.int64)),))
+        for f in self.filters:
+            spec = f.encoded_spec(spec)
+        return spec.nbytes
+
     def decode(self, data, spec: ChunkSpec) -> np.ndarray:
         buf = data
         for f in reversed(self.filters):

@@ -35,7 +35,7 @@ class Pipeline:
     def decode(self, data: bytes, spec: ChunkSpec) -> np.ndarray:
         """Decode one stored chunk into an array of ``spec.shape`` (raises CodecError)."""
         specs = self._specs(spec)
-        limit = specs[-1].nbytes
+        limit = self.array_bytes.encoded_nbytes(specs[-1])
         limits = []
         for codec in self.bytes_bytes:
             limits.append(limit)
@@ -139,6 +139,9 @@ class _BytesFilter:
 
     def __init__(self, codec: BytesBytesCodec):
         self.codec = codec
+
+    def encoded_spec(self, spec: ChunkSpec) -> ChunkSpec:
+        return spec.with_(vlen=bytes) if self.codec.overhead else spec
 
     def decode_flat(self, buf):
         return as_bytes_view(self.codec.decode(as_bytes_view(buf).tobytes(), None))

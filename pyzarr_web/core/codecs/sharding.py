@@ -88,6 +88,9 @@ class ShardingCodec(ArrayBytesCodec):
                 out[osel] = self.inner.decode_key(data, inner_spec, f"{key} inner {coords}")[csel]
             tick(1)
 
+    def encoded_nbytes(self, spec: ChunkSpec) -> None:
+        return None
+
     def count_reads(self, spec: ChunkSpec, selection) -> int:
         return sum(1 for _ in chunk_plan(sub_dims(selection), self.chunk_shape))
 

@@ -41,6 +41,12 @@ class VLen(ArrayBytesCodec):
     def convert(self, item: bytes):
         raise NotImplementedError
 
+    def encoded_nbytes(self, spec):
+        return None
+
+    def encoded_spec(self, spec):  # as a v2 filter: the encoded size depends on the data
+        return spec.with_(vlen=bytes)
+
     def decode_flat(self, buf) -> np.ndarray:
         items = _items(as_bytes_view(buf).tobytes() if isinstance(buf, np.ndarray) else buf)
         out = np.empty(len(items), dtype=object)
