@@ -1,0 +1,201 @@
+"""Worker-side glue between web/worker.js and the Panel app (Pyodide only).
+
+The only browser-only module of the package: ``js``/``pyodide`` are imported inside functions,
+so importing it under CPython is harmless. The worker calls, in order:
+
+* :func:`start` -- builds the app for ``?store=URL&path=PATH`` and returns the Bokeh document as
+  JSON for the page to render;
+* :func:`link` -- once the page has rendered, sends every later document change to it;
+* :func:`apply_patch` -- applies a patch coming from the page.
+
+It also installs an import hook for the packages the bundle ships but does not install at
+startup (imagecodecs, blosc2, pandas, ...): the first ``import imagecodecs`` downloads that
+package's archive from the site (synchronously, which Web Workers allow) and unpacks it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import io
+import sys
+import time
+import zipfile
+from typing import Any
+from urllib.parse import parse_qs
+
+_progress: Any = None
+_base_url: str = ""
+_site_packages: str = "/lib/python3.13/site-packages"
+
+
+def _report(stage: str, fraction: float = 0.0, detail: str = "") -> None:
+    if _progress is not None:
+        _progress(stage, fraction, detail)
+
+
+def parse_query(query_string: str) -> tuple[str | None, str | None]:
+    """``?store=URL&path=PATH`` -> (store, path); empty values are None."""
+    qs = parse_qs((query_string or "").lstrip("?"), keep_blank_values=False)
+    store = qs.get("store", [None])[0] or None
+    path = qs.get("path", [None])[0] or None
+    return store, path
+
+
+# ------------------------------------------------------------------------------- lazy packages
+
+
+class _LazyPackages(importlib.abc.MetaPathFinder):
+    """Installs a bundled package (and what it requires) on its first import.
+
+    ``find_spec`` alone downloads nothing: it answers with a spec whose loader installs the
+    package and then imports the real module. So probes like ``importlib.util.find_spec("pandas")``
+    (Bokeh does this) stay free, and only a real import pays for the download.
+    """
+
+    def __init__(self, packages: dict[str, dict]) -> None:
+        self.packages = packages
+        self.by_module = {m: name for name, p in packages.items() for m in p.get("modules", [])}
+        self.installed: set[str] = set()
+
+    def find_spec(self, fullname, path=None, target=None):
+        name = self.by_module.get(fullname)
+        if name is None or name in self.installed:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, _InstallingLoader(self, name), is_package=True)
+
+    def order(self, name: str, seen: list[str] | None = None) -> list[str]:
+        seen = [] if seen is None else seen
+        for dep in self.packages[name].get("requires", []):
+            if dep not in seen:
+                self.order(dep, seen)
+        if name not in seen:
+            seen.append(name)
+        return seen
+
+    def install(self, name: str) -> None:
+        for pkg in self.order(name):
+            if pkg in self.installed:
+                continue
+            t = time.perf_counter()
+            data = _fetch_sync(_base_url + self.packages[pkg]["url"])
+            zipfile.ZipFile(io.BytesIO(data)).extractall(_site_packages)
+            self.installed.add(pkg)
+            print(f"pyzarr-web: installed {pkg} ({len(data) / 1e6:.1f} MB) in {time.perf_counter() - t:.2f} s")
+
+    async def install_async(self, name: str) -> None:
+        from pyodide.http import pyfetch
+
+        for pkg in self.order(name):
+            if pkg in self.installed:
+                continue
+            response = await pyfetch(_base_url + self.packages[pkg]["url"])
+            data = await response.bytes()
+            zipfile.ZipFile(io.BytesIO(data)).extractall(_site_packages)
+            self.installed.add(pkg)
+        importlib.invalidate_caches()
+
+
+class _InstallingLoader(importlib.abc.Loader):
+    def __init__(self, finder: _LazyPackages, package: str) -> None:
+        self.finder = finder
+        self.package = package
+        self.real_spec = None
+
+    def create_module(self, spec):
+        self.finder.install(self.package)
+        importlib.invalidate_caches()
+        # The finder now steps aside; this imports the real module (module locks are re-entrant).
+        module = importlib.import_module(spec.name)
+        self.real_spec = module.__spec__
+        return module
+
+    def exec_module(self, module) -> None:
+        # Already executed by the real loader; undo the attributes the import system set from
+        # our placeholder spec.
+        module.__spec__ = self.real_spec
+        module.__loader__ = self.real_spec.loader
+
+
+_lazy: _LazyPackages | None = None
+
+
+def _fetch_sync(url: str) -> bytes:
+    import js  # noqa: PLC0415 -- browser only
+
+    xhr = js.XMLHttpRequest.new()
+    xhr.open("GET", url, False)
+    xhr.responseType = "arraybuffer"
+    xhr.send(None)
+    if xhr.status != 200:
+        raise ImportError(f"could not download {url}: HTTP {xhr.status}")
+    return xhr.response.to_py().tobytes()
+
+
+async def ensure_packages(*names: str) -> None:
+    """Install bundled lazy packages ahead of their import, without blocking the worker."""
+    if _lazy is None:
+        return
+    for name in names:
+        if name in _lazy.packages:
+            await _lazy.install_async(name)
+
+
+def lazy_packages() -> dict[str, dict]:
+    return dict(_lazy.packages) if _lazy is not None else {}
+
+
+# ------------------------------------------------------------------------------- app lifecycle
+
+
+async def start(query_string: str, options: Any = None) -> tuple[str, str, str]:
+    """Create the app for QUERY_STRING and return (docs_json, render_items, root_ids).
+
+    OPTIONS (from the worker): base_url, lazy (the manifest's lazy packages), site_packages,
+    progress(stage, fraction, detail).
+    """
+    global _progress, _base_url, _site_packages, _lazy
+    opts = options.to_py(depth=1) if hasattr(options, "to_py") else dict(options or {})
+    _progress = opts.get("progress")
+    _base_url = str(opts.get("base_url") or "")
+    _site_packages = str(opts.get("site_packages") or _site_packages)
+    lazy = opts.get("lazy")
+    if lazy is not None:
+        lazy = lazy.to_py() if hasattr(lazy, "to_py") else dict(lazy)
+        _lazy = _LazyPackages(lazy)
+        sys.meta_path.insert(0, _lazy)
+
+    _report("Importing Panel", 0.0)
+    import panel  # noqa: F401,PLC0415
+
+    _report("Importing Panel", 0.7)
+    from panel.io.pyodide import init_doc, write_doc  # noqa: PLC0415
+
+    _report("Importing the explorer", 0.9)
+    from pyzarr_web.ui.app import create_app  # noqa: PLC0415
+
+    _report("Starting the app", 0.0)
+    store, path = parse_query(query_string)
+    init_doc()
+    create_app(store, path).servable()
+    _report("Starting the app", 0.5)
+    docs_json, render_items, root_ids = await write_doc()
+    _report("Starting the app", 1.0)
+    return docs_json, render_items, root_ids
+
+
+def link(send_patch: Any) -> None:
+    """Forward every change of the Python document to SEND_PATCH(patch, buffers)."""
+    from panel.io.pyodide import _link_docs_worker  # noqa: PLC0415
+    from panel.io.state import state  # noqa: PLC0415
+
+    _link_docs_worker(state.curdoc, send_patch, setter="js")
+
+
+def apply_patch(patch: Any) -> None:
+    """Apply a JSON patch from the page (its own changes are not echoed back)."""
+    from panel.io.pyodide import _convert_json_patch  # noqa: PLC0415
+    from panel.io.state import state  # noqa: PLC0415
+
+    state.curdoc.apply_json_patch(_convert_json_patch(patch), setter="js")

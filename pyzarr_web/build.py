@@ -1,0 +1,671 @@
+"""Assemble the self-contained static site (``python build.py`` / ``pyzarr-web build``).
+
+Every input of the bundle is pinned in ``web/bundle.lock.json`` (name, version, file name,
+sha256, source). A build downloads what is missing into ``.cache/bundle/`` (npm for the Pyodide
+core, pip for PyPI files), verifies every hash, and then:
+
+* slims each wheel (tests, type stubs, docs, and Panel's/Bokeh's static JS/CSS are dropped: the
+  page serves those from their own files) and precompiles it to sourceless ``.pyc`` with the
+  CPython 3.13 that is inside Pyodide, run under Node (the host Python's bytecode would not load);
+* packs the packages needed at startup into few deterministic, content-addressed zip archives
+  (fetched by the worker while Pyodide boots) and every other package into its own archive that
+  the worker installs on first import (``pyzarr_web.browser``);
+* copies the Pyodide core, Bokeh's and Panel's JS/CSS, the page and its glue, and writes
+  ``manifest.json`` plus ``index.html`` with the manifest inlined.
+
+``--update-lock`` re-resolves the inputs listed in :data:`SPEC` and rewrites the lock; the
+default build only verifies. Nothing at run time is fetched from another origin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from tqdm import tqdm
+
+REPO = Path(__file__).resolve().parent.parent
+LOCK_PATH = REPO / "web" / "bundle.lock.json"
+CACHE = REPO / ".cache" / "bundle"
+DEFAULT_OUT = REPO / "dist"
+
+PYODIDE_VERSION = "0.29.0"
+PY_TAG = "3.13"
+WASM_PLATFORM = "pyemscripten_2025_0_wasm32"
+#: Bump when slimming/compiling changes, so cached staged trees are rebuilt.
+PROCESS_VERSION = "3"
+#: Site-packages inside Pyodide.
+SITE_PACKAGES = "/lib/python3.13/site-packages"
+
+#: Pyodide core files copied into the site (from the npm tarball).
+PYODIDE_CORE = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
+#: Bokeh JS served to the page (from the bokeh wheel).
+BOKEH_JS = ["bokeh.min.js", "bokeh-widgets.min.js", "bokeh-tables.min.js"]
+#: Panel assets served to the page (from the panel wheel, relative to panel/dist).
+PANEL_ASSETS = ["panel.min.js", "css/", "bundled/theme/"]
+
+
+@dataclass
+class Input:
+    """One pinned input. ``kind``: npm | wheel | wasm-wheel | sdist | mirror."""
+
+    name: str
+    version: str
+    kind: str
+    #: eager: installed at startup; lazy: installed on first import; none: not shipped
+    load: str = "eager"
+    member: str | None = None  # mirror: path inside the mirror wheel
+    mirror: str | None = None  # mirror: name of the Input holding it
+    build_env: dict = field(default_factory=dict)  # sdist: environment for `pip wheel`
+    requires: list = field(default_factory=list)  # lazy: other lazy inputs installed with it
+
+
+#: What goes into the bundle. ``--update-lock`` resolves these; the lock is the authority.
+SPEC: list[Input] = [
+    Input("pyodide", PYODIDE_VERSION, "npm", load="none"),
+    # The official Pyodide 0.29.0 numpy/pandas builds are on no index; gbdraw redistributes them
+    # unchanged (sha256 checked against the official pyodide-lock.json at every build).
+    Input("gbdraw", "0.14.2", "wheel", load="none"),
+    Input("numpy", "2.2.5", "mirror", mirror="gbdraw",
+          member="gbdraw/web/vendor/pyodide-wheels/numpy-2.2.5-cp313-cp313-pyodide_2025_0_wasm32.whl"),
+    # --- startup: panel, bokeh and what they import in Pyodide
+    Input("panel", "1.9.4", "wheel"),
+    Input("bokeh", "3.9.2", "wheel"),
+    Input("param", "2.4.2", "wheel"),
+    Input("pyviz_comms", "3.0.6", "wheel"),
+    Input("markdown", "3.11.3", "wheel"),
+    Input("markdown-it-py", "4.3.0", "wheel"),
+    Input("mdit-py-plugins", "0.7.0", "wheel"),
+    Input("linkify-it-py", "2.2.0", "wheel"),
+    Input("uc-micro-py", "2.0.0", "wheel"),
+    Input("mdurl", "0.1.2", "wheel"),
+    Input("jinja2", "3.1.6", "wheel"),
+    Input("markupsafe", "3.0.4", "sdist", build_env={"CC": "false"}),
+    Input("pyyaml", "6.0.3", "sdist", build_env={"PYYAML_FORCE_LIBYAML": "0"}),
+    Input("packaging", "26.3", "wheel"),
+    Input("typing-extensions", "4.16.0", "wheel"),
+    Input("xyzservices", "2026.9.1", "wheel"),
+    Input("bleach", "6.4.0", "wheel"),
+    Input("webencodings", "0.6.1", "wheel"),
+    Input("tqdm", "4.70.1", "wheel"),
+    # panel.io.pyodide imports pandas unless pyodide_http is importable; it patches requests.
+    Input("pyodide-http", "0.2.2", "wheel"),
+    Input("requests", "2.34.2", "wheel"),
+    Input("urllib3", "2.8.0", "wheel"),
+    Input("idna", "3.20", "wheel"),
+    Input("certifi", "2026.10.18", "wheel"),
+    Input("charset-normalizer", "3.5.2", "wheel"),
+    # --- installed on first import
+    Input("narwhals", "2.29.0", "wheel", load="lazy"),
+    Input("contourpy", "1.4.0", "wasm-wheel", load="lazy"),
+    Input("imagecodecs", "2026.10.10", "wasm-wheel", load="lazy"),
+    Input("msgpack", "1.2.4", "wasm-wheel", load="lazy"),
+    Input("ndindex", "1.8", "wheel", load="lazy"),
+    Input("platformdirs", "4.14.7", "wheel", load="lazy"),
+    Input("blosc2", "4.14.1", "wasm-wheel", load="lazy", requires=["msgpack", "ndindex", "platformdirs"]),
+    Input("six", "1.17.0", "mirror", load="lazy", mirror="gbdraw",
+          member="gbdraw/web/vendor/pyodide-wheels/six-1.17.0-py2.py3-none-any.whl"),
+    Input("python-dateutil", "2.9.0.post0", "mirror", load="lazy", mirror="gbdraw", requires=["six"],
+          member="gbdraw/web/vendor/pyodide-wheels/python_dateutil-2.9.0.post0-py2.py3-none-any.whl"),
+    Input("pytz", "2025.2", "mirror", load="lazy", mirror="gbdraw",
+          member="gbdraw/web/vendor/pyodide-wheels/pytz-2025.2-py2.py3-none-any.whl"),
+    Input("tzdata", "2025.2", "mirror", load="lazy", mirror="gbdraw",
+          member="gbdraw/web/vendor/pyodide/v0.29.0/full/tzdata-2025.2-py2.py3-none-any.whl"),
+    Input("pandas", "2.3.2", "mirror", load="lazy", mirror="gbdraw",
+          requires=["python-dateutil", "pytz", "tzdata"],
+          member="gbdraw/web/vendor/pyodide-wheels/pandas-2.3.2-cp313-cp313-pyodide_2025_0_wasm32.whl"),
+]
+
+
+class BundleError(RuntimeError):
+    """A bundle input is missing, unobtainable or does not match its pinned hash."""
+
+
+# --------------------------------------------------------------------------------------- utils
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _run(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None, what: str) -> None:
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run(cmd, env=full_env, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+        raise BundleError(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}")
+
+
+def _pip() -> list[str]:
+    return [sys.executable, "-m", "pip"]
+
+
+def _source_label(entry: dict) -> str:
+    kind = entry["kind"]
+    if kind == "npm":
+        return f"npm package {entry['name']}@{entry['version']}"
+    if kind == "mirror":
+        return f"{entry['member']} inside {entry['mirror']} (mirror of the official Pyodide {PYODIDE_VERSION} build)"
+    if kind == "sdist":
+        return f"PyPI sdist {entry['name']}=={entry['version']}"
+    if kind == "wasm-wheel":
+        return f"PyPI {WASM_PLATFORM} wheel {entry['name']}=={entry['version']}"
+    return f"PyPI wheel {entry['name']}=={entry['version']}"
+
+
+# --------------------------------------------------------------------------------------- lock
+
+
+def load_lock(path: Path = LOCK_PATH) -> dict:
+    if not path.is_file():
+        raise BundleError(f"lock file {path} is missing: run `python build.py --update-lock`")
+    lock = json.loads(path.read_text())
+    if lock.get("lock_version") != 1:
+        raise BundleError(f"{path}: unsupported lock_version {lock.get('lock_version')!r}")
+    return lock
+
+
+def _entries(lock: dict) -> dict[str, dict]:
+    return {e["name"]: e for e in lock["inputs"]}
+
+
+# --------------------------------------------------------------------------------------- fetching
+
+
+def _download_dir() -> Path:
+    d = CACHE / "downloads"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _fetch_raw(entry: dict, entries: dict[str, dict], dest_dir: Path, *, filename: str | None) -> Path:
+    """Obtain the file for ENTRY into DEST_DIR (no verification). FILENAME None: discover."""
+    kind, name, version = entry["kind"], entry["name"], entry["version"]
+    with tempfile.TemporaryDirectory(dir=dest_dir) as tmp:
+        tmpd = Path(tmp)
+        if kind == "npm":
+            _run(["npm", "pack", f"{name}@{version}", "--silent", "--pack-destination", str(tmpd)],
+                 what=f"downloading {_source_label(entry)}")
+        elif kind in ("wheel", "wasm-wheel", "sdist"):
+            cmd = _pip() + ["download", "--no-deps", "--disable-pip-version-check", "-q", "-d", str(tmpd)]
+            if kind == "wheel":
+                cmd += ["--only-binary=:all:", "--python-version", PY_TAG, "--implementation", "py",
+                        "--abi", "none", "--platform", "any"]
+            elif kind == "wasm-wheel":
+                cmd += ["--only-binary=:all:", "--platform", WASM_PLATFORM, "--python-version", PY_TAG,
+                        "--implementation", "cp", "--abi", "cp313", "--abi", "abi3", "--abi", "none"]
+            else:
+                cmd += ["--no-binary", ":all:"]
+            cmd.append(f"{name}=={version}")
+            _run(cmd, what=f"downloading {_source_label(entry)}")
+        elif kind == "mirror":
+            mirror = entries[entry["mirror"]]
+            mirror_path = ensure_input(mirror, entries)
+            with zipfile.ZipFile(mirror_path) as zf:
+                try:
+                    data = zf.read(entry["member"])
+                except KeyError:
+                    raise BundleError(f"{entry['member']} not found inside {mirror['filename']}") from None
+            (tmpd / PurePosixPath(entry["member"]).name).write_bytes(data)
+        else:
+            raise BundleError(f"{name}: unknown input kind {kind!r}")
+        files = [p for p in tmpd.iterdir() if p.is_file()]
+        if filename is not None:
+            files = [p for p in files if p.name == filename]
+        if len(files) != 1:
+            got = ", ".join(sorted(p.name for p in tmpd.iterdir())) or "nothing"
+            want = filename or "one file"
+            raise BundleError(f"{_source_label(entry)}: expected {want}, got {got}")
+        final = dest_dir / files[0].name
+        os.replace(files[0], final)
+        return final
+
+
+def ensure_input(entry: dict, entries: dict[str, dict]) -> Path:
+    """Return the cached, hash-verified file for ENTRY, downloading it if needed."""
+    path = _download_dir() / entry["filename"]
+    if path.is_file() and sha256_file(path) == entry["sha256"]:
+        return path
+    if not path.is_file():
+        try:
+            path = _fetch_raw(entry, entries, _download_dir(), filename=entry["filename"])
+        except BundleError as exc:
+            raise BundleError(f"missing bundle file {entry['filename']} from {_source_label(entry)}: {exc}") from None
+    actual = sha256_file(path)
+    if actual != entry["sha256"]:
+        bad = path.with_name(path.name + ".bad")
+        os.replace(path, bad)
+        raise BundleError(
+            f"sha256 mismatch for {entry['filename']} from {_source_label(entry)}:\n"
+            f"  lock says {entry['sha256']}\n  file has  {actual}\n"
+            f"  (moved aside to {bad}; if the lock is what changed, run `python build.py --update-lock`)"
+        )
+    return path
+
+
+def update_lock(path: Path = LOCK_PATH) -> dict:
+    """Resolve SPEC, download every input and write a fresh lock to PATH."""
+    entries: dict[str, dict] = {}
+    out = []
+    for inp in tqdm(SPEC, desc="resolving", unit="input"):
+        entry = {"name": inp.name, "version": inp.version, "kind": inp.kind, "load": inp.load}
+        if inp.mirror:
+            entry["mirror"], entry["member"] = inp.mirror, inp.member
+        if inp.build_env:
+            entry["build_env"] = inp.build_env
+        if inp.requires:
+            entry["requires"] = inp.requires
+        entries[inp.name] = entry
+        with tempfile.TemporaryDirectory() as tmp:
+            f = _fetch_raw(entry, entries, Path(tmp), filename=None)
+            entry["filename"], entry["sha256"], entry["size"] = f.name, sha256_file(f), f.stat().st_size
+            os.replace(f, _download_dir() / f.name)
+        if inp.kind == "npm":
+            core = _extract_pyodide(_download_dir() / entry["filename"], entry["sha256"])
+            entry["files"] = {n: sha256_file(core / n) for n in PYODIDE_CORE}
+        out.append(entry)
+    lock = {
+        "lock_version": 1,
+        "comment": "Every input of the static site. Written by `python build.py --update-lock`; "
+                   "verified by every build.",
+        "pyodide": PYODIDE_VERSION,
+        "inputs": out,
+    }
+    path.write_text(json.dumps(lock, indent=1) + "\n")
+    return lock
+
+
+# --------------------------------------------------------------------------------------- verify
+
+
+def _extract_pyodide(tgz: Path, sha: str) -> Path:
+    dest = CACHE / f"pyodide-{sha[:12]}"
+    if (dest / ".done").is_file():
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    with tarfile.open(tgz) as tf:
+        for m in tf.getmembers():
+            if m.isfile() and m.name.startswith("package/"):
+                rel = m.name[len("package/"):]
+                if "/" in rel or rel.startswith("."):
+                    continue
+                (dest / rel).write_bytes(tf.extractfile(m).read())
+    (dest / ".done").write_text("")
+    return dest
+
+
+def verify_core(entry: dict, core: Path) -> None:
+    for name, sha in entry["files"].items():
+        p = core / name
+        if not p.is_file():
+            raise BundleError(f"{name} missing from {_source_label(entry)}")
+        if sha256_file(p) != sha:
+            raise BundleError(f"sha256 mismatch for {name} from {_source_label(entry)}")
+
+
+def verify_against_official(entries: dict[str, dict], core: Path) -> None:
+    """Mirrored wheels must be byte-identical to the official Pyodide build."""
+    official = json.loads((core / "pyodide-lock.json").read_text())["packages"]
+    by_file = {p["file_name"]: p for p in official.values()}
+    for e in entries.values():
+        if e["kind"] != "mirror":
+            continue
+        ref = by_file.get(e["filename"])
+        if ref is None:
+            raise BundleError(f"{e['filename']} (from {_source_label(e)}) is not in the official pyodide-lock.json")
+        if ref["sha256"] != e["sha256"]:
+            raise BundleError(
+                f"{e['filename']} (from {_source_label(e)}): sha256 {e['sha256']} differs from the official "
+                f"pyodide-lock.json's {ref['sha256']}"
+            )
+
+
+# --------------------------------------------------------------------------------------- wheels
+
+
+def _build_sdist(entry: dict, sdist: Path) -> Path:
+    """Build a pure py3-none-any wheel from SDIST (cached by the sdist's hash)."""
+    out_dir = CACHE / "built" / entry["sha256"][:16]
+    wheels = list(out_dir.glob("*.whl")) if out_dir.is_dir() else []
+    if len(wheels) == 1:
+        return wheels[0]
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    env = {**entry.get("build_env", {}), "SOURCE_DATE_EPOCH": "315532800"}
+    _run(_pip() + ["wheel", "--no-deps", "--disable-pip-version-check", "-q", "--no-binary", ":all:",
+                   "-w", str(out_dir), str(sdist)], env=env, what=f"building {_source_label(entry)}")
+    wheels = list(out_dir.glob("*.whl"))
+    if len(wheels) != 1 or not wheels[0].name.endswith("-py3-none-any.whl"):
+        raise BundleError(f"building {_source_label(entry)} did not give one pure wheel: {[w.name for w in wheels]}")
+    return wheels[0]
+
+
+_DROP_DIRS = {"tests", "test", "testing_data", "__pycache__", "benchmarks", "examples", "docs"}
+_DROP_SUFFIXES = (".pyi", ".pyx", ".pxd", ".c", ".h", ".cpp", ".a", ".map", ".ts", ".md", ".rst")
+_DROP_PREFIXES = (
+    "panel/dist/", "panel/tests/", "bokeh/server/static/", "bokeh/sampledata/", "numpy/_core/include/",
+    "numpy/f2py/", "numpy/_pyinstaller/", "numpy/typing/tests/", "imagecodecs/licenses/",
+)
+
+
+def _keep_member(name: str) -> bool:
+    if name.endswith("/"):
+        return False
+    if name.startswith(_DROP_PREFIXES):
+        return False
+    parts = name.split("/")
+    if any(p in _DROP_DIRS for p in parts[:-1]):
+        return False
+    if parts[0].endswith(".dist-info"):
+        return parts[-1] in ("METADATA", "WHEEL", "top_level.txt", "entry_points.txt")
+    if parts[0].endswith(".data"):  # jupyter extension files and the like
+        return False
+    return not name.endswith(_DROP_SUFFIXES)
+
+
+def _stage_wheel(entry: dict, wheel: Path) -> Path:
+    """Slim WHEEL into a staged site-packages tree (cached)."""
+    dest = CACHE / "stage" / f"{entry['name']}-{entry['sha256'][:16]}-p{PROCESS_VERSION}"
+    if (dest / ".done").is_file() or (dest / ".staged").is_file():
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    with zipfile.ZipFile(wheel) as zf:
+        for info in zf.infolist():
+            if _keep_member(info.filename):
+                target = dest / info.filename
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(zf.read(info))
+    (dest / ".staged").write_text("")
+    return dest
+
+
+def _stage_own_package() -> Path:
+    """Our package, from the working tree, as a staged tree with a minimal dist-info."""
+    from importlib.metadata import version as _v
+
+    dest = CACHE / "stage" / "pyzarr_web-worktree"
+    shutil.rmtree(dest, ignore_errors=True)
+    src = REPO / "pyzarr_web"
+    for p in sorted(src.rglob("*")):
+        rel = p.relative_to(REPO)
+        if p.is_dir() or "__pycache__" in rel.parts or p.suffix in (".pyc", ".pyo"):
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(p, target)
+    try:
+        ver = _v("pyzarr-web")
+    except Exception:
+        ver = "0+unknown"
+    di = dest / f"pyzarr_web-{ver}.dist-info"
+    di.mkdir()
+    (di / "METADATA").write_text(f"Metadata-Version: 2.1\nName: pyzarr-web\nVersion: {ver}\n")
+    (dest / ".staged").write_text("")
+    return dest
+
+
+def _compile_staged(dirs: list[Path], core: Path) -> None:
+    """Compile .py -> sourceless .pyc inside Pyodide (CPython 3.13) under Node, in place."""
+    todo = [d for d in dirs if not (d / ".done").is_file()]
+    if not todo:
+        return
+    script = REPO / "web" / "tools" / "pycompile.mjs"
+    cmd = ["node", str(script), str(core)] + [str(d) for d in todo]
+    t0 = time.time()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BundleError("compiling to .pyc inside Pyodide failed:\n" + (proc.stdout + proc.stderr)[-4000:])
+    for line in proc.stdout.splitlines():
+        if line.startswith("WARN"):
+            tqdm.write(line)
+    for d in todo:
+        (d / ".staged").unlink(missing_ok=True)
+        (d / ".done").write_text("")
+    tqdm.write(f"compiled {len(todo)} package trees to .pyc in {time.time() - t0:.1f} s")
+
+
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def _zip_trees(trees: list[Path], out: Path) -> None:
+    """Deterministic zip of the staged trees (merged), sorted, fixed timestamps."""
+    files: dict[str, Path] = {}
+    for t in trees:
+        for p in t.rglob("*"):
+            if p.is_file() and not p.name.startswith("."):
+                files[p.relative_to(t).as_posix()] = p
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, files[name].read_bytes())
+
+
+def _top_level(tree: Path) -> list[str]:
+    names = set()
+    for p in tree.iterdir():
+        if p.name.startswith(".") or p.name.endswith((".dist-info", ".data")):
+            continue
+        if p.is_dir():
+            names.add(p.name)
+        elif p.suffix in (".py", ".pyc", ".so"):
+            names.add(p.name.split(".")[0])
+    return sorted(names)
+
+
+def _has_dynlibs(tree: Path) -> bool:
+    return any(tree.rglob("*.so"))
+
+
+# --------------------------------------------------------------------------------------- site
+
+
+def _hashed_name(stem: str, data: bytes, suffix: str) -> str:
+    return f"{stem}.{hashlib.sha256(data).hexdigest()[:12]}{suffix}"
+
+
+def _copy_hashed(src: Path, out_dir: Path, stem: str, suffix: str) -> str:
+    data = src.read_bytes()
+    name = _hashed_name(stem, data, suffix)
+    (out_dir / name).write_bytes(data)
+    return name
+
+
+def _package_archive(name: str, trees: list[Path], py_dir: Path) -> dict:
+    tmp = py_dir / f".{name}.zip.tmp"
+    _zip_trees(trees, tmp)
+    data = tmp.read_bytes()
+    fname = _hashed_name(name, data, ".zip")
+    os.replace(tmp, py_dir / fname)
+    return {"url": f"py/{fname}", "size": len(data)}
+
+
+def build_site(out: Path | None = None, *, lock_path: Path = LOCK_PATH) -> Path:
+    """Build the site into OUT (default ``<repo>/dist``). Returns the output directory."""
+    t_start = time.time()
+    out = Path(out) if out is not None else DEFAULT_OUT
+    lock = load_lock(lock_path)
+    entries = _entries(lock)
+
+    # 1. inputs: fetch (cached) and verify
+    paths: dict[str, Path] = {}
+    bar = tqdm(list(entries.values()), desc="inputs", unit="file")
+    for e in bar:
+        bar.set_postfix_str(e["filename"][:40])
+        paths[e["name"]] = ensure_input(e, entries)
+    npm = next(e for e in entries.values() if e["kind"] == "npm")
+    core = _extract_pyodide(paths[npm["name"]], npm["sha256"])
+    verify_core(npm, core)
+    verify_against_official(entries, core)
+
+    # 2. wheels -> staged, slim trees
+    staged: dict[str, Path] = {}
+    bar = tqdm([e for e in entries.values() if e["load"] != "none"], desc="slimming", unit="pkg")
+    for e in bar:
+        bar.set_postfix_str(e["name"])
+        wheel = _build_sdist(e, paths[e["name"]]) if e["kind"] == "sdist" else paths[e["name"]]
+        staged[e["name"]] = _stage_wheel(e, wheel)
+    own = _stage_own_package()
+
+    # 3. precompile everything in one Pyodide run
+    _compile_staged(list(staged.values()) + [own], core)
+
+    # 4. assemble in a temporary directory next to OUT, then swap
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = Path(tempfile.mkdtemp(prefix=".dist-", dir=out.parent))
+    try:
+        manifest = _assemble(tmp_out, lock, entries, paths, staged, own, core)
+        if out.exists():
+            if out.is_dir() and (not any(out.iterdir()) or (out / "manifest.json").is_file()):
+                shutil.rmtree(out)
+            else:
+                raise BundleError(f"{out} exists and is not a previous build (no manifest.json); not overwriting")
+        os.replace(tmp_out, out)
+    except BaseException:
+        shutil.rmtree(tmp_out, ignore_errors=True)
+        raise
+    total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    startup = manifest["startup_bytes"]
+    print(f"built {out} in {time.time() - t_start:.1f} s: {total / 1e6:.1f} MB on disk, "
+          f"{startup / 1e6:.1f} MB loaded at startup")
+    return out
+
+
+def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, own: Path, core: Path) -> dict:
+    (site / "py").mkdir()
+    manifest: dict = {"pyodide_version": lock["pyodide"], "site_packages": SITE_PACKAGES}
+
+    # Pyodide core: versioned directory (names are fixed by loadPyodide)
+    pyo_dir = site / "pyodide" / lock["pyodide"]
+    pyo_dir.mkdir(parents=True)
+    for n in PYODIDE_CORE:
+        shutil.copyfile(core / n, pyo_dir / n)
+    # our own minimal lock: loadPyodide needs one, we install nothing by name
+    official = json.loads((core / "pyodide-lock.json").read_text())
+    manifest["pyodide"] = {
+        "index": f"pyodide/{lock['pyodide']}/",
+        "lock_info": official["info"],
+        "files": {n: (core / n).stat().st_size for n in ("pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")},
+    }
+
+    # Python archives
+    eager_pure, eager_native = [], []
+    for name, tree in staged.items():
+        if entries[name]["load"] == "eager":
+            (eager_native if _has_dynlibs(tree) else eager_pure).append(name)
+    archives = []
+    archives.append({"name": "deps", **_package_archive("deps", [staged[n] for n in sorted(eager_pure)], site / "py"),
+                     "packages": sorted(eager_pure), "dynlibs": False})
+    for n in sorted(eager_native):
+        archives.append({"name": n, **_package_archive(n, [staged[n]], site / "py"), "packages": [n],
+                         "dynlibs": True})
+    archives.append({"name": "pyzarr_web", **_package_archive("pyzarr_web", [own], site / "py"),
+                     "packages": ["pyzarr-web"], "dynlibs": False})
+    manifest["archives"] = archives
+    lazy = {}
+    for name, tree in sorted(staged.items()):
+        e = entries[name]
+        if e["load"] != "lazy":
+            continue
+        lazy[name] = {**_package_archive(name, [tree], site / "py"), "version": e["version"],
+                      "modules": _top_level(tree), "requires": e.get("requires", []),
+                      "dynlibs": _has_dynlibs(tree)}
+    manifest["lazy"] = lazy
+
+    # Bokeh and Panel JS/CSS from their wheels. Panel resolves its CSS under
+    # PANEL_CDN_ROOT/<version>/dist/, which the worker points at this copy.
+    bk_ver, pn_ver = entries["bokeh"]["version"], entries["panel"]["version"]
+    bk_dir = site / "vendor" / f"bokeh-{bk_ver}"
+    bk_dir.mkdir(parents=True)
+    scripts = []
+    with zipfile.ZipFile(paths["bokeh"]) as zf:
+        for n in BOKEH_JS:
+            data = zf.read(f"bokeh/server/static/js/{n}")
+            (bk_dir / n).write_bytes(data)
+            scripts.append(f"vendor/bokeh-{bk_ver}/{n}")
+    pn_root = site / "panel" / pn_ver / "dist"
+    with zipfile.ZipFile(paths["panel"]) as zf:
+        for info in zf.infolist():
+            if not info.filename.startswith("panel/dist/") or info.filename.endswith("/"):
+                continue
+            rel = info.filename[len("panel/dist/"):]
+            if any(rel == a or (a.endswith("/") and rel.startswith(a)) for a in PANEL_ASSETS):
+                target = pn_root / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(zf.read(info))
+    scripts.append(f"panel/{pn_ver}/dist/panel.min.js")
+    manifest["scripts"] = scripts
+    manifest["panel_cdn_root"] = "panel/"
+
+    # the page's own files (content-addressed names)
+    app_dir = site / "app"
+    app_dir.mkdir()
+    web = REPO / "web"
+    manifest["worker"] = "app/" + _copy_hashed(web / "worker.js", app_dir, "worker", ".js")
+    main_js = "app/" + _copy_hashed(web / "main.js", app_dir, "main", ".js")
+    css = "app/" + _copy_hashed(web / "style.css", app_dir, "style", ".css")
+
+    startup = sum(manifest["pyodide"]["files"].values()) + sum(a["size"] for a in archives)
+    startup += sum((site / s).stat().st_size for s in scripts)
+    manifest["startup_bytes"] = startup
+    manifest["download_bytes"] = sum(manifest["pyodide"]["files"].values()) + sum(a["size"] for a in archives)
+    manifest["inputs"] = [{k: e[k] for k in ("name", "version", "filename", "sha256", "kind")}
+                          for e in lock["inputs"]]
+
+    (site / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    page = (REPO / "index.html").read_text()
+    boot = {k: manifest[k] for k in ("pyodide_version", "site_packages", "pyodide", "archives", "lazy",
+                                     "worker", "panel_cdn_root", "download_bytes")}
+    script_tags = "\n".join(f'<script src="{s}" defer></script>' for s in scripts)
+    page = (page.replace("{{ MANIFEST }}", json.dumps(boot, separators=(",", ":")).replace("</", "<\\/"))
+                .replace("{{ MAIN_JS }}", main_js).replace("{{ STYLE_CSS }}", css)
+                .replace("{{ SCRIPTS }}", script_tags))
+    (site / "index.html").write_text(page)
+    (site / ".nojekyll").write_text("")
+    return manifest
+
+
+# --------------------------------------------------------------------------------------- CLI
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="build.py", description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=None, help="output directory (default: dist/)")
+    ap.add_argument("--update-lock", action="store_true",
+                    help=f"re-resolve the inputs and rewrite {LOCK_PATH.relative_to(REPO)} before building")
+    ap.add_argument("--lock-only", action="store_true", help="with --update-lock: do not build")
+    args = ap.parse_args(argv)
+    try:
+        if args.update_lock:
+            update_lock()
+            print(f"wrote {LOCK_PATH}")
+            if args.lock_only:
+                return
+        build_site(args.out)
+    except BundleError as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+// pyzarr-web page glue (main thread). Starts the Python worker at once, shows its progress,
+// renders the Bokeh document the worker sends, and relays JSON patches both ways
+// (Panel's pyodide-worker pattern). Loaded as a classic script in <head>, before the deferred
+// Bokeh/Panel scripts, so the worker boots while those download.
+(function () {
+  "use strict";
+
+  const manifest = JSON.parse(document.getElementById("pyzarr-manifest").textContent);
+  const base = new URL(".", document.baseURI).href;
+  const t0 = performance.now();
+  const timings = {};
+
+  // ------------------------------------------------------------------ public API (window.zarrExplorer)
+  // Kept small and separate: later issues extend it. `ready` resolves once the app is rendered
+  // and linked to Python (interactive); it rejects if startup fails.
+  let resolveReady, rejectReady;
+  const ready = new Promise((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  ready.catch(() => {}); // reported on the page; avoid an unhandled-rejection console error
+  window.zarrExplorer = { ready, timings };
+  // ------------------------------------------------------------------ end of public API
+
+  const worker = new Worker(new URL(manifest.worker, base), { type: "module" });
+  worker.postMessage({ type: "init", manifest, base, search: window.location.search });
+
+  const domReady = new Promise((resolve) => {
+    if (document.readyState !== "loading") resolve();
+    else document.addEventListener("DOMContentLoaded", () => resolve(), { once: true });
+  });
+
+  // ------------------------------------------------------------------ loading screen
+  const el = (id) => document.getElementById(id);
+  let lastStage = "";
+  function showProgress(stage, fraction, detail) {
+    if (!el("pyzarr-loading")) return;
+    const pct = Math.round(fraction * 100);
+    el("pyzarr-progress-fill").style.width = pct + "%";
+    el("pyzarr-percent").textContent = pct + "%";
+    el("pyzarr-stage").textContent = stage;
+    el("pyzarr-detail").textContent = detail || "";
+    if (stage !== lastStage) {
+      lastStage = stage;
+      timings["stage:" + stage] = performance.now() - t0;
+    }
+  }
+  function showError(stage, message) {
+    const box = el("pyzarr-loading");
+    if (!box) return;
+    box.classList.add("pz-error");
+    box.classList.remove("pz-done");
+    el("pyzarr-stage").textContent = "Failed while: " + stage;
+    el("pyzarr-detail").textContent = message;
+  }
+  function hideLoading() {
+    const box = el("pyzarr-loading");
+    if (box) {
+      box.classList.add("pz-done");
+      setTimeout(() => box.remove(), 250);
+    }
+  }
+  domReady.then(() => showProgress("Starting Python", 0, ""));
+
+  // ------------------------------------------------------------------ patches, page -> worker
+  // While the worker is busy, events queue here; a newer change of the same model attribute
+  // replaces the older one, so a fast slider drag never builds a backlog.
+  let busy = false;
+  let queue = [];
+  let jsdoc = null;
+  let patching = 0; // >0 while applying a patch from Python: do not echo it back
+
+  function sendChange(event) {
+    if (patching > 0 || (event.setter_id != null && event.setter_id === "py")) return;
+    if (busy) {
+      if (event.model && event.attr) {
+        queue = queue.filter((old) => !(old.model === event.model && old.attr === event.attr));
+      }
+      queue.push(event);
+      return;
+    }
+    busy = true;
+    worker.postMessage({ type: "patch", patch: jsdoc.create_json_patch([event]) });
+  }
+
+  function flushQueue() {
+    if (queue.length) {
+      const events = queue;
+      queue = [];
+      busy = true;
+      worker.postMessage({ type: "patch", patch: jsdoc.create_json_patch(events) });
+    } else {
+      busy = false;
+    }
+  }
+
+  // ------------------------------------------------------------------ worker -> page
+  async function render(msg) {
+    await domReady;
+    if (!window.Bokeh || !window.Bokeh.embed) throw new Error("Bokeh JS did not load");
+    const docsJson = JSON.parse(msg.docs_json);
+    const renderItems = JSON.parse(msg.render_items);
+    const rootIds = JSON.parse(msg.root_ids);
+    const target = el("pyzarr-app");
+    const roots = {};
+    rootIds.forEach((id, i) => {
+      let node = target;
+      if (i > 0) {
+        node = document.createElement("div");
+        node.id = "pyzarr-root-" + i;
+        target.after(node);
+      }
+      roots[id] = node.id;
+    });
+    renderItems[0].roots = roots;
+    renderItems[0].root_ids = rootIds;
+    const [views] = await window.Bokeh.embed.embed_items(docsJson, renderItems);
+    jsdoc = [...views.roots.values()][0].model.document;
+    jsdoc.on_change(sendChange, false);
+    timings.rendered = performance.now() - t0;
+    worker.postMessage({ type: "rendered" });
+  }
+
+  worker.onmessage = (event) => {
+    const msg = event.data;
+    switch (msg.type) {
+      case "progress":
+        domReady.then(() => showProgress(msg.stage, msg.fraction, msg.detail));
+        break;
+      case "timing":
+        timings[msg.name] = msg.t;
+        break;
+      case "render":
+        showProgress("Rendering", 0.98, "");
+        render(msg).catch((err) => {
+          showError("Rendering", String(err && err.stack ? err.stack : err));
+          rejectReady(err);
+        });
+        break;
+      case "linked":
+        timings.interactive = performance.now() - t0;
+        hideLoading();
+        resolveReady({ timings });
+        break;
+      case "idle":
+        flushQueue();
+        break;
+      case "patch":
+        try {
+          patching += 1;
+          jsdoc.apply_json_patch(msg.patch, msg.buffers);
+        } finally {
+          patching -= 1;
+        }
+        break;
+      case "error":
+        domReady.then(() => showError(msg.stage, msg.message));
+        rejectReady(new Error(msg.message));
+        break;
+    }
+  };
+  worker.onerror = (event) => {
+    const message = event.message || "the worker failed to start";
+    domReady.then(() => showError("Starting the worker", message));
+    rejectReady(new Error(message));
+  };
+})();
