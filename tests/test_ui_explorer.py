@@ -34,7 +34,11 @@ async def test_tree_select_slider_and_dimensions_follow_numpy(cube_store):
     explorer = Explorer()
     await explorer.open(str(path))
     await settle(explorer)
+    assert list(explorer.tree.options.values()) == ["", "grp"]  # groups expand lazily
+    explorer.select("grp")
+    await settle(explorer)
     assert list(explorer.tree.options.values()) == ["", "grp", "grp/cube"]
+    assert "[1]" in list(explorer.tree.options)[1]
     explorer.select("grp/cube")
     await settle(explorer)
     assert explorer.status == "idle" and explorer.view_summary["shape"] == [40, 30]
@@ -47,10 +51,27 @@ async def test_tree_select_slider_and_dimensions_follow_numpy(cube_store):
 
     explorer.x_dim.value = 0  # rows y, columns t: x (dim 2) becomes the slider
     await settle(explorer)
-    assert [s.dim for s in explorer.sliders.objects] == [2]
-    assert explorer.view_summary["shape"] == [5, 40]  # read order; displayed transposed
+    assert len(explorer.sliders.objects) == 1 and explorer.sliders.objects[0].label.startswith("x = 0")
+    assert explorer.state()["selection"] == ":,:,0" and explorer.view_summary["shape"] == [40, 5]
     plane = explorer.image.source.data["image"][0]
     np.testing.assert_allclose(plane, data[:, :, 0].T, equal_nan=True)
+
+    explorer.set_selection("2,10:20,:")
+    await settle(explorer)
+    assert explorer.state()["view"]["shape"] == [10, 30]
+    np.testing.assert_allclose(explorer.image.source.data["image"][0], data[2, 10:20, :], equal_nan=True)
+    assert "select=2,10:20,:" in explorer.url_query
+
+
+async def test_tree_filter_shows_matches_with_their_ancestors(cube_store):
+    path, _ = cube_store
+    explorer = Explorer()
+    await explorer.open(str(path))
+    await settle(explorer)
+    explorer.filter_input.value_input = "CUB"
+    assert list(explorer.tree.options.values()) == ["", "grp", "grp/cube"]
+    explorer.filter_input.value_input = "nothing"
+    assert list(explorer.tree.options.values()) == []
 
 
 async def test_store_errors_are_shown_and_the_app_keeps_working(cube_store, tmp_path):
@@ -58,6 +79,7 @@ async def test_store_errors_are_shown_and_the_app_keeps_working(cube_store, tmp_
     await explorer.open(str(tmp_path / "missing.zarr"))
     await settle(explorer)
     assert explorer.status == "error" and "missing.zarr" in explorer.tree_error.object
+    assert explorer.state()["error"] and explorer.state()["status"] == "error"
     path, _ = cube_store
     await explorer.open(str(path))
     await settle(explorer)
@@ -72,7 +94,7 @@ async def test_a_new_read_cancels_the_previous_one(cube_store):
     await explorer.open(str(path))
     await settle(explorer)
     for index in range(5):
-        explorer.sliders.objects[0].value = index
+        explorer.sliders.objects[0].value = index  # each move cancels the read before it
     first_task = explorer._task
     await settle(explorer)
     assert explorer.view_summary["mean"] == pytest.approx(float(np.nanmean(data[4].astype("f8"))))

@@ -1,6 +1,6 @@
 """The explorer: a tree of the store on the left, the selected node's info and data on the right.
 
-State lives in parameters (store URL, selected path, displayed dimensions, slider indices, colormap,
+State lives in parameters and widgets (store URL, selected path, the view spec, colormap,
 contrast); views are derived from them. Every read runs as one asyncio task: starting a new one
 cancels the previous, so dragging a slider never queues a backlog of stale reads.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+from urllib.parse import urlencode
 
 import numpy as np
 import panel as pn
@@ -16,99 +17,144 @@ import param
 
 from pyzarr_web.core import Hierarchy, ZarrError, open_store
 from pyzarr_web.ui import info
-from pyzarr_web.ui.plots import COLORMAPS, ImagePlot, LinePlot
-from pyzarr_web.ui.slicing import ViewSelection, line_selection, plane_selection
-from pyzarr_web.ui.values import is_numeric, robust_limits, summarise, to_float
+from pyzarr_web.ui.coords import Axis, cf_decode, format_value, read_axes
+from pyzarr_web.ui.plots import COLORMAPS, Histogram, ImagePlot, LinePlot, Placement
+from pyzarr_web.ui.slicing import ViewSpec, stride_for
+from pyzarr_web.ui.table import ValueTable
+from pyzarr_web.ui.tree import TreeModel
+from pyzarr_web.ui.values import COMPLEX_PARTS, is_numeric, robust_limits, summarise, to_float
 
-MAX_POINTS_PER_AXIS = 1024  # a displayed plane is strided down to at most this many samples per axis
-READ_BUDGET_BYTES = 256 * 2**20
+MAX_DISPLAY_POINTS = 1024  # per axis: larger planes are strided for display
+FULL_READ_BYTES = 64 * 2**20  # planes up to this size are read whole (statistics are exact)
+READ_BUDGET_BYTES = 256 * 2**20  # nothing larger is ever read
 
 STYLESHEET = """
-:host { --pzw-accent: #2b6cb0; }
 .pzw-info table { border-collapse: collapse; font-size: 13px; }
-.pzw-info th { text-align: left; padding: 2px 12px 2px 0; color: #555; font-weight: 600; white-space: nowrap; }
-.pzw-info td { padding: 2px 0; font-family: ui-monospace, monospace; word-break: break-all; }
+.pzw-info th { text-align: left; padding: 2px 14px 2px 0; color: #555; font-weight: 600; white-space: nowrap;
+               vertical-align: top; }
+.pzw-info td { padding: 2px 0; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; word-break: break-all; }
 .pzw-info h3 { margin: 0 0 6px 0; font-size: 15px; }
 .pzw-error { color: #9b1c1c; background: #fdecec; border: 1px solid #f5c2c2; border-radius: 4px;
              padding: 6px 10px; font-size: 13px; white-space: pre-wrap; }
 .pzw-status { color: #555; font-size: 12px; }
+.pzw-stats { font-size: 13px; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 """
 
 
 def _escaped(text: str, css_class: str) -> str:
+    """Text inside a styled div; escaping makes store content inert, never markup."""
     return f'<div class="{css_class}">{html.escape(text)}</div>' if text else ""
 
 
 def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, ZarrError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    return str(exc) if isinstance(exc, ZarrError) else f"{type(exc).__name__}: {exc}"
+
+
+def _hint(exc: BaseException) -> str:
+    """What to try next, for the errors users meet most."""
+    text = _error_text(exc).lower()
+    if "failed to fetch" in text or "networkerror" in text or "cors" in text:
+        return ("The server refused the request or is unreachable. If it is on another site, it must "
+                "send CORS headers (Access-Control-Allow-Origin) for this page's origin.")
+    if "404" in text or "no zarr group or array" in text or "not found" in text:
+        return "Check the URL: it should point at the store's root (the folder holding zarr.json or .zgroup)."
+    if "budget" in text:
+        return "Pick a smaller region with the selection box, or a coarser pyramid level."
+    if "codec" in text or "compressor" in text:
+        return "This chunk uses a codec the browser reader cannot decode, or its bytes are corrupt."
+    return ""
+
+
+def _error_html(prefix: str, exc: BaseException) -> str:
+    hint = _hint(exc)
+    return _escaped(f"{prefix}: {_error_text(exc)}" + (f"\n{hint}" if hint else ""), "pzw-error")
 
 
 class Explorer(param.Parameterized):
     store_url = param.String(default="", doc="URL of the store being explored.")
     path = param.String(default=None, allow_None=True, doc="Selected node path ('' is the root).")
     status = param.Selector(default="idle", objects=["idle", "loading", "error"])
-    error = param.String(default="", doc="Last error, shown next to the part that failed.")
+    error = param.String(default="", doc="Last error, also shown next to the part that failed.")
+    url_query = param.String(default="", doc="Query string that reopens this view (?store=…&path=…).")
 
-    def __init__(self, store_url: str | None = None, path: str | None = None) -> None:
+    def __init__(self, store_url: str | None = None, path: str | None = None, selection: str | None = None,
+                 colormap: str | None = None, contrast: tuple[float, float] | None = None) -> None:
         super().__init__()
-        self._initial_path = path
+        self._requested = {"path": path, "selection": selection, "contrast": contrast}
         self._hierarchy: Hierarchy | None = None
-        self._nodes: dict[str, object] = {}
+        self._tree = TreeModel([])
         self._array = None
+        self._axes: list[Axis] = []
         self._task: asyncio.Task | None = None
+        self.spec: ViewSpec | None = None
         self.view_summary: dict | None = None
-        self.view_selection: ViewSelection | None = None
-        self._limits = (0.0, 1.0)
+        self._plane: np.ndarray | None = None
 
         self.url_input = pn.widgets.TextInput(
             label="Store URL", value=store_url or "", placeholder="https://example.org/data.zarr",
             sizing_mode="stretch_width")
-        self.open_button = pn.widgets.Button(label="Open", button_type="primary", width=80, align="end")
+        self.open_button = pn.widgets.Button(label="Open", color="primary", width=80, align="end")
         self.filter_input = pn.widgets.TextInput(placeholder="Filter by name", sizing_mode="stretch_width")
-        self.tree = pn.widgets.Select(label="Hierarchy", options={}, size=22, sizing_mode="stretch_width",
+        self.tree = pn.widgets.Select(label="Hierarchy", options={}, size=24, sizing_mode="stretch_width",
                                       css_classes=["pzw-tree"])
         self.tree_error = pn.pane.HTML("", sizing_mode="stretch_width")
         self.info_pane = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.attrs_pane = pn.pane.JSON({}, depth=2, name="Attributes", sizing_mode="stretch_width")
+        self.attrs_pane = pn.pane.JSON({}, depth=2, sizing_mode="stretch_width")
         self.view_error = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.y_dim = pn.widgets.Select(label="Rows (y)", options={}, width=150)
-        self.x_dim = pn.widgets.Select(label="Columns (x)", options={}, width=150)
-        self.colormap = pn.widgets.Select(label="Colormap", options=list(COLORMAPS), value="viridis", width=120)
+        self.selection_input = pn.widgets.TextInput(label="Selection", width=200)
+        self.y_dim = pn.widgets.Select(label="Rows (y)", options={}, width=170)
+        self.x_dim = pn.widgets.Select(label="Columns (x)", options={}, width=170)
+        self.colormap = pn.widgets.Select(label="Colormap", options=list(COLORMAPS),
+                                          value=colormap if colormap in COLORMAPS else "viridis", width=110)
         self.log_scale = pn.widgets.Checkbox(label="Log scale", align="end")
+        self.auto_contrast = pn.widgets.Checkbox(label="Auto contrast", value=contrast is None, align="end")
+        self.contrast = pn.widgets.EditableRangeSlider(label="Contrast", start=0.0, end=1.0, value=(0.0, 1.0),
+                                                       step=0.001, width=260)
+        self.complex_part = pn.widgets.Select(label="Complex as", options=list(COMPLEX_PARTS), width=120,
+                                              visible=False)
         self.sliders = pn.Column(sizing_mode="stretch_width")
-        self.progress = pn.indicators.Progress(value=0, max=1, visible=False, sizing_mode="stretch_width",
-                                               height=8)
+        self.progress = pn.indicators.Progress(value=0, max=1, visible=False, sizing_mode="stretch_width", height=8)
         self.status_text = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.stats_pane = pn.pane.HTML("", sizing_mode="stretch_width")
         self.image = ImagePlot()
         self.line = LinePlot()
-        self.plot_area = pn.Column(sizing_mode="stretch_both", min_height=420)
+        self.histogram = Histogram()
+        self.table = ValueTable()
+        self.plot_area = pn.Column(sizing_mode="stretch_both", min_height=440)
+        self.scalar_pane = pn.pane.HTML("", sizing_mode="stretch_width")
 
         self.open_button.on_click(lambda _event: self.open(self.url_input.value))
         self.url_input.param.watch(lambda _event: self.open(self.url_input.value), "enter_pressed")
         self.filter_input.param.watch(lambda _event: self._fill_tree(), "value_input")
-        self.tree.param.watch(lambda event: self.select(event.new), "value")
+        self.tree.param.watch(lambda event: self.select(event.new), "value")  # no-op when it echoes self.path
+        self.selection_input.param.watch(lambda event: self.set_selection(event.new), "enter_pressed")
         for widget in (self.y_dim, self.x_dim):
             widget.param.watch(lambda _event: self._displayed_dimensions_changed(), "value")
-        for widget in (self.colormap, self.log_scale):
+        for widget in (self.colormap, self.log_scale, self.contrast):
             widget.param.watch(lambda _event: self._restyle(), "value")
+        self.auto_contrast.param.watch(lambda _event: self._apply_limits(), "value")
+        self.complex_part.param.watch(lambda _event: self._redraw(), "value")
 
     # ----------------------------------------------------------------- layout
     def panel(self) -> pn.viewable.Viewable:
         header = pn.Row(
-            pn.pane.HTML("<b style='font-size:18px'>pyzarr-web</b>", width=130, align="center"),
+            pn.pane.HTML("<b style='font-size:18px;white-space:nowrap'>pyzarr-web</b>", width=120, align="center"),
             self.url_input, self.open_button, sizing_mode="stretch_width",
         )
-        sidebar = pn.Column(self.filter_input, self.tree, self.tree_error, width=340)
-        controls = pn.Row(self.y_dim, self.x_dim, self.colormap, self.log_scale)
-        main = pn.Column(
-            self.info_pane,
-            pn.Card(self.attrs_pane, title="Attributes", collapsed=False, sizing_mode="stretch_width"),
-            self.view_error, controls, self.sliders, self.progress, self.status_text, self.plot_area,
-            sizing_mode="stretch_both",
+        sidebar = pn.Column(self.filter_input, self.tree, self.tree_error, width=360)
+        controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part, self.colormap,
+                          self.log_scale, self.auto_contrast, self.contrast, sizing_mode="stretch_width")
+        data_tab = pn.Column(
+            self.view_error, controls, self.sliders, self.progress, self.status_text, self.scalar_pane,
+            pn.Row(self.plot_area, pn.Column(self.stats_pane, self.histogram.figure, width=300),
+                   sizing_mode="stretch_both"),
+            name="Data", sizing_mode="stretch_both",
         )
-        return pn.Column(header, pn.Row(sidebar, main, sizing_mode="stretch_both"),
+        info_tab = pn.Column(self.info_pane, pn.pane.HTML("<h3 style='font-size:15px'>Attributes</h3>"),
+                             self.attrs_pane, name="Info", sizing_mode="stretch_width")
+        tabs = pn.Tabs(data_tab, ("Table", self.table.panel()), info_tab, sizing_mode="stretch_both",
+                       dynamic=False)
+        return pn.Column(header, pn.Row(sidebar, tabs, sizing_mode="stretch_both"),
                          sizing_mode="stretch_both", stylesheets=[STYLESHEET])
 
     # ------------------------------------------------------------ scheduling
@@ -125,22 +171,18 @@ class Explorer(param.Parameterized):
             await start_read()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # shown in the UI; the app keeps working
+        except Exception as exc:  # shown in the UI next to what failed; the app keeps working
             self.error = _error_text(exc)
             self.status = "error"
             return
         self.error = ""
         self.status = "idle"
+        self._update_url()
 
     async def when_idle(self) -> None:
         """Wait until no read is running (used by tests and the page's JS API)."""
         while self._task is not None and not self._task.done():
-            try:
-                await asyncio.shield(self._task)
-            except asyncio.CancelledError:
-                if self._task.cancelled() or not self._task.done():
-                    continue
-                raise
+            await asyncio.wait([self._task])
 
     # ------------------------------------------------------------------ store
     def open(self, url: str) -> asyncio.Task:
@@ -149,126 +191,135 @@ class Explorer(param.Parameterized):
     async def _open(self, url: str) -> None:
         self.store_url = url
         self.url_input.value = url
-        self._nodes, self._hierarchy, self._array = {}, None, None
+        self._hierarchy, self._array, self.path = None, None, None
+        self._tree = TreeModel([])
         self.tree.options = {}
-        self._show_tree_error("")
-        self.info_pane.object, self.attrs_pane.object, self.plot_area.objects = "", {}, []
+        self.tree_error.object = ""
+        self._clear_node_views()
         if not url:
             return
         try:
             self._hierarchy = await Hierarchy.open(open_store(url))
-            nodes = await self._hierarchy.walk()
+            self._tree = TreeModel(await self._hierarchy.walk())
         except Exception as exc:
-            self._show_tree_error(f"Could not open {url}: {_error_text(exc)}")
+            self.tree_error.object = _error_html(f"Could not open {url}", exc)
             raise
-        self._nodes = {node.path: node for node in nodes}
-        self._fill_tree()
-        target = self._initial_path if self._initial_path in self._nodes else ""
-        self._initial_path = None
-        await self._select(target)
-
-    def _show_tree_error(self, text: str) -> None:
-        self.tree_error.object = _escaped(text, "pzw-error")
+        requested = self._requested.pop("path", None)
+        await self._select(requested if requested in self._tree.nodes else "")
 
     def _fill_tree(self) -> None:
-        needle = self.filter_input.value_input.lower() if self.filter_input.value_input else ""
-        options = {}
-        for node_path, node in self._nodes.items():
-            if needle and needle not in node_path.lower():
-                continue
-            options[self._tree_label(node)] = node_path
-        self.tree.options = options
-        if self.path in options.values():
+        self.tree.options = self._tree.options(self.filter_input.value_input or "", self.path)
+        if self.path in self.tree.options.values():
             self.tree.value = self.path
-
-    @staticmethod
-    def _tree_label(node) -> str:
-        depth = node.path.count("/") + 1 if node.path else 0
-        indent = "\u00a0\u00a0\u00a0" * depth
-        if node.kind == "group":
-            return f"{indent}▸ {node.name or '/'}"
-        shape = "×".join(str(n) for n in node.metadata.shape) if node.metadata.shape else "scalar"
-        return f"{indent}▦ {node.name}  ({shape}, {node.metadata.dtype})"
 
     # ------------------------------------------------------------- selection
     def select(self, node_path: str | None) -> asyncio.Task | None:
-        if node_path is None or node_path == self.path and self._task is not None:
+        if node_path is None or self._hierarchy is None or node_path == self.path:
             return None
         return self._run(lambda: self._select(node_path))
 
+    def _clear_node_views(self) -> None:
+        self.info_pane.object, self.attrs_pane.object = "", {}
+        self.view_error.object = self.status_text.object = self.stats_pane.object = self.scalar_pane.object = ""
+        self.plot_area.objects, self.sliders.objects = [], []
+        self.y_dim.options, self.x_dim.options = {}, {}
+        self.view_summary, self.spec, self._plane = None, None, None
+        self.selection_input.visible = False
+        self.histogram.clear()
+        self.table.show(None, None)
+
     async def _select(self, node_path: str) -> None:
-        node = self._nodes.get(node_path) or await self._hierarchy.node(node_path)
+        node = self._tree.nodes.get(node_path) or await self._hierarchy.node(node_path)
         self.path = node_path
-        if self.tree.value != node_path:
-            self.tree.value = node_path
+        self._fill_tree()
+        self._clear_node_views()
         self.attrs_pane.object = dict(node.attributes)
-        self.view_error.object = ""
-        self.view_summary = None
         if node.kind == "group":
             self._array = None
-            members = [p for p in self._nodes if p != node_path and p.startswith(node_path)]
-            self.info_pane.object = info.rows_html(f"Group /{node_path}", info.group_rows(node, len(members)))
-            self.plot_area.objects, self.sliders.objects = [], []
-            self.y_dim.options, self.x_dim.options = {}, {}
+            self.info_pane.object = info.rows_html(f"Group /{node_path}",
+                                                   info.group_rows(node, self._tree.member_count(node_path)))
             return
         self._array = await self._hierarchy.array(node_path)
         self.info_pane.object = info.rows_html(f"Array /{node_path}", info.array_rows(self._array))
-        self._configure_dimensions()
+        try:
+            self._axes = await read_axes(self._hierarchy, self._tree.nodes, self._array)
+        except Exception:  # a broken coordinate must not hide the data: fall back to indices
+            self._axes = [Axis(name, n) for name, n in zip(
+                [a.name for a in await read_axes(self._hierarchy, {}, self._array)], self._array.shape)]
+        spec = ViewSpec.default(self._array.shape)
+        requested = self._requested.pop("selection", None)
+        if requested:
+            try:
+                spec = ViewSpec.from_text(requested, self._array.shape)
+            except ZarrError as exc:
+                self.view_error.object = _error_html("Ignored the selection in the URL", exc)
+        self._set_spec(spec)
         await self._load_view()
 
-    def _dimension_label(self, dim: int) -> str:
-        names = self._array.dimension_names
-        name = names[dim] if names and names[dim] else f"dim_{dim}"
-        return f"{name} ({self._array.shape[dim]})"
+    # ------------------------------------------------------------ view spec
+    def set_selection(self, text: str) -> asyncio.Task | None:
+        """Apply selection TEXT (``?select=`` syntax) to the current array."""
+        if self._array is None:
+            return None
+        try:
+            spec = ViewSpec.from_text(text, self._array.shape, previous=self.spec)
+        except ZarrError as exc:
+            self.view_error.object = _error_html("Selection not applied", exc)
+            self.error, self.status = _error_text(exc), "error"
+            return None
+        self._set_spec(spec)
+        return self._run(self._load_view)
 
-    def _configure_dimensions(self) -> None:
-        """Reset the displayed-dimension pickers and sliders for the newly selected array."""
-        ndim = len(self._array.shape)
-        options = {self._dimension_label(d): d for d in range(ndim)}
-        with param.parameterized.discard_events(self.y_dim), param.parameterized.discard_events(self.x_dim):
-            self.y_dim.options = options
-            self.x_dim.options = options
-            self.y_dim.value = ndim - 2 if ndim >= 2 else (0 if ndim else None)
-            self.x_dim.value = ndim - 1 if ndim >= 2 else None
-        self.y_dim.visible = ndim >= 1
-        self.x_dim.visible = ndim >= 2
-        self._rebuild_sliders()
-
-    def _rebuild_sliders(self) -> None:
-        shown = {self.y_dim.value, self.x_dim.value}
+    def _set_spec(self, spec: ViewSpec) -> None:
+        """Make the widgets show SPEC without each of them triggering a read."""
+        self.spec = spec
+        ndim = len(spec.shape)
+        options = {f"{axis.name} ({axis.length})": d for d, axis in enumerate(self._axes)}
+        # the pickers' watchers see the spec already in place and do nothing
+        self.y_dim.options, self.x_dim.options = options, options
+        self.y_dim.value = spec.displayed[0] if ndim >= 2 else None
+        self.x_dim.value = spec.displayed[-1] if ndim >= 1 else None
+        self.y_dim.visible = ndim >= 2
+        self.x_dim.visible = ndim >= 1
+        self.selection_input.visible = ndim >= 1
+        self.selection_input.value = spec.text()
+        self.complex_part.visible = self._array.dtype.kind == "c"
         sliders = []
-        for dim, length in enumerate(self._array.shape):
-            if dim in shown:
+        for dim, axis in enumerate(self._axes):
+            if dim in spec.displayed:
                 continue
-            slider = pn.widgets.IntSlider(label=self._dimension_label(dim), start=0, end=max(length - 1, 0),
-                                          value=0, sizing_mode="stretch_width", disabled=length <= 1)
-            slider.dim = dim
-            slider.param.watch(lambda _event: self._refresh_view(), "value")
+            slider = pn.widgets.IntSlider(label=axis.describe(spec.indices[dim]), start=0,
+                                          end=max(axis.length - 1, 1), value=spec.indices[dim],
+                                          disabled=axis.length <= 1, sizing_mode="stretch_width")
+            slider.param.watch(lambda event, dim=dim: self._slider_moved(dim, event), "value")
             sliders.append(slider)
         self.sliders.objects = sliders
 
-    def _indices(self) -> dict[int, int]:
-        return {slider.dim: slider.value for slider in self.sliders.objects}
+    def _slider_moved(self, dim: int, event) -> None:
+        event.obj.label = self._axes[dim].describe(event.new)
+        self.spec = self.spec.with_index(dim, event.new)
+        self.selection_input.value = self.spec.text()
+        self._run(self._load_view)
+
+    def _displayed_dimensions_changed(self) -> None:
+        if self._array is None or self.spec is None or not self._array.shape:
+            return
+        displayed = (self.y_dim.value, self.x_dim.value) if len(self._array.shape) >= 2 else (self.x_dim.value,)
+        if displayed == self.spec.displayed or None in displayed:
+            return
+        if len(set(displayed)) != len(displayed):
+            self.view_error.object = _escaped("Pick two different dimensions for rows and columns.", "pzw-error")
+            return
+        self._set_spec(self.spec.with_displayed(displayed))
+        self._run(self._load_view)
 
     # ------------------------------------------------------------------ views
-    def _displayed_dimensions_changed(self) -> None:
-        if self._array is not None:
-            self._rebuild_sliders()
-            self._refresh_view()
-
-    def _refresh_view(self) -> None:
-        if self._array is not None:
-            self._run(self._load_view)
-
-    def _view_selection(self) -> ViewSelection | None:
-        shape = self._array.shape
-        if len(shape) == 0:
-            return None
-        if len(shape) == 1:
-            return line_selection(shape, 0, {}, MAX_POINTS_PER_AXIS * 4)
-        if self.y_dim.value == self.x_dim.value:
-            raise ValueError("Pick two different dimensions for rows and columns.")
-        return plane_selection(shape, self.y_dim.value, self.x_dim.value, self._indices(), MAX_POINTS_PER_AXIS)
+    def _read_steps(self) -> dict[int, int]:
+        """Read whole planes that fit FULL_READ_BYTES (exact statistics), else stride while reading."""
+        extents = [self.spec.extent(d) for d in self.spec.displayed]
+        if int(np.prod(extents, dtype=np.int64)) * self._array.dtype.itemsize <= FULL_READ_BYTES:
+            return {}
+        return {d: stride_for(self.spec.extent(d), MAX_DISPLAY_POINTS) for d in self.spec.displayed}
 
     def _report_progress(self, done: int, total: int) -> None:
         self.progress.max = max(total, 1)
@@ -276,57 +327,127 @@ class Explorer(param.Parameterized):
         self.status_text.object = _escaped(f"Reading chunks {done}/{total}", "pzw-status")
 
     async def _load_view(self) -> None:
-        arr = self._array
+        arr, spec = self._array, self.spec
+        read_steps = self._read_steps()
+        self.progress.visible = True
         try:
-            selection = self._view_selection()
-            self.progress.visible = True
-            data = await arr.read(selection.selection if selection else (), progress=self._report_progress,
+            data = await arr.read(spec.selection(read_steps), progress=self._report_progress,
                                   budget_bytes=READ_BUDGET_BYTES)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            self.view_error.object = _escaped(f"Could not read /{arr.path}: {_error_text(exc)}", "pzw-error")
-            self.progress.visible = False
+            self.view_error.object = _error_html(f"Could not read /{arr.path} [{spec.text()}]", exc)
             raise
         finally:
             self.progress.visible = False
         self.view_error.object = ""
-        self.view_selection = selection
-        self._render(np.asarray(data), selection)
+        data = np.asarray(data)
+        if spec.transposed:
+            data = data.T
+        self._plane = cf_decode(data, arr.attributes)
+        self._read_steps_used = tuple(read_steps.get(d, 1) for d in spec.displayed)
+        self._redraw()
 
-    def _render(self, data: np.ndarray, selection: ViewSelection | None) -> None:
-        if selection is None or not is_numeric(data.dtype):
-            self.plot_area.objects = [pn.pane.Str(repr(data.tolist() if data.ndim == 0 else data),
-                                                  sizing_mode="stretch_width")]
-            self.view_summary = None
+    def _value_label(self) -> str:
+        attrs = self._array.attributes
+        name = attrs.get("long_name") or attrs.get("standard_name") or self._array.path.rsplit("/", 1)[-1]
+        units = attrs.get("units")
+        return f"{name} ({units})" if isinstance(units, str) and "since" not in units else str(name)
+
+    def _redraw(self) -> None:
+        """Derive every data view (plot, statistics, histogram, table) from the decoded plane."""
+        data, spec = self._plane, self.spec
+        if data is None:
+            return
+        self.table.show(data, [self._axes[d] for d in spec.displayed], offsets=[spec.ranges[d][0]
+                        for d in spec.displayed], steps=self._read_steps_used)
+        if not is_numeric(data.dtype) or data.ndim == 0:
+            self.plot_area.objects = []
+            self.view_summary = {"shape": list(data.shape), "min": None, "max": None, "mean": None,
+                                 "nan_count": 0, "downsampled": False}
+            self.scalar_pane.object = _escaped(
+                f"{self._value_label()} = {format_value(data[()])}" if data.ndim == 0
+                else f"{data.dtype} values are shown in the Table tab.", "pzw-stats")
             self.status_text.object = ""
             return
-        values = to_float(data)
-        self.view_summary = summarise(values).as_dict() | {"downsampled": selection.downsampled}
-        note = " (downsampled for display: every " + "×".join(map(str, selection.steps)) + " samples)" \
-            if selection.downsampled else ""
-        self.status_text.object = _escaped(f"Showing [{selection.as_text()}]{note}", "pzw-status")
+        values = to_float(data, self.complex_part.value)
+        display_steps = tuple(stride_for(n, MAX_DISPLAY_POINTS) for n in values.shape)
+        shown = values[tuple(slice(None, None, s) for s in display_steps)]
+        steps = tuple(r * s for r, s in zip(self._read_steps_used, display_steps))
+        downsampled = any(s > 1 for s in steps)
+        summary = summarise(values)
+        self.view_summary = summary.as_dict() | {"downsampled": downsampled}
+        self.stats_pane.object = info.rows_html("Slice statistics", [
+            ("min", format_value(summary.min)), ("max", format_value(summary.max)),
+            ("mean", format_value(summary.mean)), ("NaN count", f"{summary.nan_count:,}"),
+            ("values", f"{values.size:,}")])
+        self.histogram.show(values)
+        note = f" — downsampled for display, every {'×'.join(map(str, steps))} samples" if downsampled else ""
+        self.status_text.object = _escaped(f"Showing [{spec.text()}] {shown.shape}{note}", "pzw-status")
+        label = self._value_label()
         if values.ndim == 1:
-            step = selection.steps[0]
-            self.line.show(np.arange(values.size) * step, values, self._dimension_label(0))
-            self.plot_area.objects = [pn.pane.Bokeh(self.line.figure, sizing_mode="stretch_both")]
+            self.line.show(shown, self._axes[spec.displayed[0]], steps[0], label,
+                           offset=spec.ranges[spec.displayed[0]][0])
+            figure = self.line.figure
+        else:
+            y_dim, x_dim = spec.displayed
+            self.image.value_label = label
+            self.image.show(shown, steps, Placement.of(self._axes[y_dim], spec.ranges[y_dim], steps[0]),
+                            Placement.of(self._axes[x_dim], spec.ranges[x_dim], steps[1]))
+            self._apply_limits()
+            figure = self.image.figure
+        if not self.plot_area.objects or self.plot_area.objects[0].object is not figure:
+            self.plot_area.objects = [pn.pane.Bokeh(figure, sizing_mode="stretch_both")]
+
+    def _apply_limits(self) -> None:
+        """Auto contrast follows robust percentiles of the slice; manual keeps the user's limits."""
+        if self._plane is None or self._plane.ndim != 2 or not is_numeric(self._plane.dtype):
             return
-        plane = values.T if selection.transpose else values
-        y_dim, x_dim = self.y_dim.value, self.x_dim.value
-        self.image.show(plane, self._array.shape[y_dim], self._array.shape[x_dim],
-                        self._dimension_label(y_dim), self._dimension_label(x_dim))
-        self._limits = robust_limits(plane)
+        values = to_float(self._plane, self.complex_part.value)
+        finite = values[np.isfinite(values)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        requested = self._requested.pop("contrast", None)
+        self.contrast.param.update(start=low, end=high if high > low else low + 1)
+        if requested is not None:
+            self.contrast.value = requested
+        elif self.auto_contrast.value:
+            self.contrast.value = robust_limits(values)
         self._restyle()
-        if not self.plot_area.objects or self.plot_area.objects[0].object is not self.image.figure:
-            self.plot_area.objects = [pn.pane.Bokeh(self.image.figure, sizing_mode="stretch_both")]
 
     def _restyle(self) -> None:
-        low, high = self._limits
+        low, high = self.contrast.value
         self.image.style(self.colormap.value, low, high, self.log_scale.value)
+        self._update_url()
+
+    # -------------------------------------------------------------- JS API
+    def _update_url(self) -> None:
+        query = {"store": self.store_url}
+        if self.path:
+            query["path"] = self.path
+        if self.spec is not None and self.spec.shape:
+            query["select"] = self.spec.text()
+        if self.colormap.value != "viridis":
+            query["cmap"] = self.colormap.value
+        if not self.auto_contrast.value:
+            query["clim"] = ",".join(format_value(v) for v in self.contrast.value)
+        self.url_query = urlencode(query, safe="/:,") if self.store_url else ""
+
+    def state(self) -> dict:
+        """Plain description of what is shown (the page's ``zarrExplorer.state()``)."""
+        arr = self._array
+        node = self._tree.nodes.get(self.path) if self.path is not None else None
+        return {
+            "status": self.status, "store": self.store_url, "path": self.path,
+            "kind": node.kind if node else None,
+            "shape": list(arr.shape) if arr is not None and node and node.kind == "array" else None,
+            "dtype": arr.dtype.str if arr is not None and node and node.kind == "array" else None,
+            "selection": self.spec.text() if self.spec is not None else None,
+            "view": self.view_summary, "error": self.error or None,
+        }
 
 
-def create_explorer(store: str | None = None, path: str | None = None) -> Explorer:
-    explorer = Explorer(store, path)
+def create_explorer(store: str | None = None, path: str | None = None, **view) -> Explorer:
+    explorer = Explorer(store, path, **view)
     if store:
         pn.state.onload(lambda: explorer.open(store))
     return explorer

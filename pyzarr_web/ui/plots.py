@@ -1,11 +1,17 @@
-"""Bokeh figures for the data view. Built once per app; updates only swap their data sources."""
+"""Bokeh figures for the data view. A figure is built once per kind of axes (index, number, date)
+and later updates only swap data and ranges, which keeps slider moves cheap."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from bokeh import palettes
-from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper, LogColorMapper
+from bokeh.models import (ColorBar, ColumnDataSource, CustomJSHover, HoverTool, LinearColorMapper,
+                          LogColorMapper)
 from bokeh.plotting import figure
+
+from pyzarr_web.ui.coords import Axis
 
 COLORMAPS = {
     "viridis": palettes.Viridis256,
@@ -15,65 +21,167 @@ COLORMAPS = {
     "gray": palettes.Greys256[::-1],
     "turbo": palettes.Turbo256,
 }
+TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
+
+# Hover text for one axis: the array index under the cursor and, when the axis has coordinates,
+# the coordinate of that sample.
+_AXIS_HOVER_JS = """
+let i = Math.floor((value - p.start) / p.width * p.samples);
+if (i < 0 || i >= p.samples) return "";
+if (p.flipped) i = p.samples - 1 - i;
+const index = p.offset + i * p.step;
+if (p.coords === null) return String(index);
+const c = p.coords[i];
+const text = p.datetime ? new Date(c).toISOString().replace("T", " ").replace(/[.]000Z$/, "")
+                        : Number(c.toPrecision(6)).toString();
+return text + "  [" + index + "]";
+"""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the samples of one displayed axis sit on the plot axis."""
+
+    start: float
+    width: float
+    flipped: bool  # samples were reversed so the coordinate increases along the plot axis
+    kind: str  # "index" | "number" | "datetime"
+    label: str
+    coords: list | None  # coordinate of each displayed sample, in array order
+
+    offset: int  # array index of the first sample
+
+    @classmethod
+    def of(cls, axis: Axis, span: tuple[int, int], step: int) -> "Placement":
+        start, stop = span
+        extent = axis.extent(start, stop, step)
+        if extent is None:
+            samples = len(range(start, stop, step))
+            return cls(float(start), float(samples * step), False, "index", f"{axis.name} (index)", None, start)
+        low, width, ascending = extent
+        kind = "datetime" if axis.values.dtype.kind == "M" else "number"
+        return cls(low, width, not ascending, kind, axis.label(), axis.numeric_values()[start:stop:step].tolist(),
+                   start)
+
+    def hover(self, samples: int, step: int) -> CustomJSHover:
+        return CustomJSHover(code=_AXIS_HOVER_JS, args={"p": {
+            "start": self.start, "width": self.width, "samples": samples, "step": step, "offset": self.offset,
+            "flipped": self.flipped, "coords": self.coords, "datetime": self.kind == "datetime"}})
 
 
 class ImagePlot:
-    """An image of a 2-D plane with a colour bar and a hover readout of index and value."""
+    """An image of a 2-D plane with a colour bar and a hover readout of index, coordinate and value."""
 
     def __init__(self) -> None:
-        self.source = ColumnDataSource(data=self._empty())
+        self.source = ColumnDataSource(data={"image": [np.zeros((1, 1), np.float32)], "x": [0], "y": [0],
+                                             "dw": [1], "dh": [1]})
         self.linear = LinearColorMapper(palette=COLORMAPS["viridis"], nan_color="rgba(0,0,0,0)")
         self.log = LogColorMapper(palette=COLORMAPS["viridis"], nan_color="rgba(0,0,0,0)")
-        self.figure = figure(
-            name="pzw-image-figure", sizing_mode="stretch_both", min_height=420, match_aspect=True,
-            tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll="wheel_zoom",
-            toolbar_location="above",
-        )
-        self.figure.grid.visible = False
-        self.renderer = self.figure.image(
-            image="image", x="x", y="y", dw="dw", dh="dh", source=self.source, color_mapper=self.linear,
-            name="pzw-image",
-        )
-        self.colorbar = ColorBar(color_mapper=self.linear, width=12, location=(0, 0))
-        self.figure.add_layout(self.colorbar, "right")
-        self.figure.add_tools(HoverTool(renderers=[self.renderer], tooltips=[
-            ("index (y, x)", "($y{0}, $x{0})"), ("value", "@image"),
-        ]))
+        self._figures: dict[tuple[str, str], tuple] = {}
+        self.figure = None
+        self.value_label = "value"
 
-    @staticmethod
-    def _empty() -> dict:
-        return {"image": [np.zeros((1, 1), dtype=np.float32)], "x": [0], "y": [0], "dw": [1], "dh": [1]}
+    def _build(self, y_kind: str, x_kind: str):
+        fig = figure(
+            name="pzw-image-figure", sizing_mode="stretch_both", min_height=420,
+            tools=TOOLS, active_scroll="wheel_zoom", toolbar_location="above",
+            x_axis_type="datetime" if x_kind == "datetime" else "linear",
+            y_axis_type="datetime" if y_kind == "datetime" else "linear",
+        )
+        fig.grid.visible = False
+        renderer = fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source,
+                             color_mapper=self.linear, name="pzw-image")
+        colorbar = ColorBar(color_mapper=self.linear, width=12, location=(0, 0))
+        fig.add_layout(colorbar, "right")
+        hover = HoverTool(renderers=[renderer])
+        fig.add_tools(hover)
+        return fig, renderer, colorbar, hover
 
-    def show(self, plane: np.ndarray, y_extent: int, x_extent: int, y_label: str, x_label: str) -> None:
-        """Display PLANE (rows = y) stretched over the full index extent it was sampled from."""
-        self.source.data = {"image": [plane.astype(np.float32)], "x": [0], "y": [0],
-                            "dw": [x_extent], "dh": [y_extent]}
-        self.figure.x_range.start, self.figure.x_range.end = 0, x_extent
-        self.figure.y_range.start, self.figure.y_range.end = y_extent, 0  # row 0 at the top, like numpy
-        self.figure.xaxis.axis_label = x_label
-        self.figure.yaxis.axis_label = y_label
+    def show(self, plane: np.ndarray, steps: tuple[int, int], y: Placement, x: Placement) -> None:
+        """Display PLANE (rows along y) with each axis placed in index or coordinate space."""
+        if y.flipped:
+            plane = plane[::-1]
+        if x.flipped:
+            plane = plane[:, ::-1]
+        key = (y.kind, x.kind)
+        if key not in self._figures:
+            self._figures[key] = self._build(*key)
+        self.figure, self.renderer, self.colorbar, hover = self._figures[key]
+        self.source.data = {"image": [np.ascontiguousarray(plane, dtype=np.float32)], "x": [x.start],
+                            "y": [y.start], "dw": [x.width], "dh": [y.width]}
+        self.figure.x_range.start, self.figure.x_range.end = x.start, x.start + x.width
+        if y.kind == "index":  # row 0 at the top, like numpy and image viewers
+            self.figure.y_range.start, self.figure.y_range.end = y.start + y.width, y.start
+        else:
+            self.figure.y_range.start, self.figure.y_range.end = y.start, y.start + y.width
+        self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = x.label, y.label
+        rows, cols = plane.shape
+        hover.update(
+            tooltips=[(y.label, "$y{custom}"), (x.label, "$x{custom}"), (self.value_label, "@image{0.[0000]}")],
+            formatters={"$y": y.hover(rows, steps[0]), "$x": x.hover(cols, steps[1])},
+        )
 
     def style(self, colormap: str, low: float, high: float, log_scale: bool) -> None:
         mapper = self.log if log_scale else self.linear
         if log_scale:
-            low = max(low, np.finfo(np.float32).tiny) if high > 0 else 1e-6
+            low = low if low > 0 else max(high * 1e-3, np.finfo(np.float32).tiny)
             high = max(high, low * 10)
         mapper.update(palette=COLORMAPS[colormap], low=low, high=high)
-        self.renderer.glyph.color_mapper = mapper
-        self.colorbar.color_mapper = mapper
+        if self.figure is not None:
+            self.renderer.glyph.color_mapper = mapper
+            self.colorbar.color_mapper = mapper
 
 
 class LinePlot:
-    """A 1-D profile."""
+    """A 1-D profile, on coordinate values when the dimension has them."""
 
     def __init__(self) -> None:
-        self.source = ColumnDataSource(data={"x": [], "y": []})
-        self.figure = figure(name="pzw-line-figure", sizing_mode="stretch_both", min_height=320,
-                             tools="pan,wheel_zoom,box_zoom,reset,save", toolbar_location="above")
-        renderer = self.figure.line("x", "y", source=self.source, line_width=1.5, name="pzw-line")
-        self.figure.add_tools(HoverTool(renderers=[renderer], tooltips=[("index", "@x"), ("value", "@y")],
-                                        mode="vline"))
+        self.source = ColumnDataSource(data={"x": [], "y": [], "index": []})
+        self._figures: dict[str, object] = {}
+        self.figure = None
 
-    def show(self, x: np.ndarray, y: np.ndarray, x_label: str) -> None:
-        self.source.data = {"x": x, "y": y}
-        self.figure.xaxis.axis_label = x_label
+    def _build(self, kind: str):
+        fig = figure(name="pzw-line-figure", sizing_mode="stretch_both", min_height=320, tools=TOOLS,
+                     toolbar_location="above", x_axis_type="datetime" if kind == "datetime" else "linear")
+        renderer = fig.line("x", "y", source=self.source, line_width=1.5, name="pzw-line")
+        x_tip = ("x", "@x{%F %T}") if kind == "datetime" else ("x", "@x")
+        fig.add_tools(HoverTool(renderers=[renderer], mode="vline", tooltips=[
+            ("index", "@index"), x_tip, ("value", "@y")], formatters={"@x": "datetime"} if kind == "datetime" else {}))
+        return fig
+
+    def show(self, values: np.ndarray, axis: Axis, step: int, value_label: str, offset: int) -> None:
+        index = offset + np.arange(values.size) * step
+        coords = axis.numeric_values()
+        kind = "index" if coords is None else ("datetime" if axis.values.dtype.kind == "M" else "number")
+        if kind not in self._figures:
+            self._figures[kind] = self._build(kind)
+        self.figure = self._figures[kind]
+        self.source.data = {"x": index if coords is None else coords[index], "y": values, "index": index}
+        self.figure.xaxis.axis_label = axis.label() if coords is not None else f"{axis.name} (index)"
+        self.figure.yaxis.axis_label = value_label
+
+
+class Histogram:
+    """Distribution of the displayed slice's finite values."""
+
+    BINS = 64
+
+    def __init__(self) -> None:
+        self.source = ColumnDataSource(data={"left": [], "right": [], "count": []})
+        self.figure = figure(name="pzw-histogram", height=200, width=290, tools="", toolbar_location=None,
+                             title="Histogram")
+        self.figure.quad(left="left", right="right", bottom=0, top="count", source=self.source,
+                         fill_color="#4a78b5", line_color=None)
+        self.figure.yaxis.visible = False
+        self.figure.grid.visible = False
+
+    def show(self, values: np.ndarray) -> None:
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            self.clear()
+            return
+        counts, edges = np.histogram(finite, bins=self.BINS)
+        self.source.data = {"left": edges[:-1], "right": edges[1:], "count": counts}
+
+    def clear(self) -> None:
+        self.source.data = {"left": [], "right": [], "count": []}

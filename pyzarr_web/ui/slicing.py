@@ -1,29 +1,16 @@
-"""Which part of an N-D array a 2-D (or 1-D) view shows, and at what stride.
+"""Which part of an N-D array the data view shows.
 
-Pure functions on shapes so the choice of display selection is testable without a browser.
+A ``ViewSpec`` is the user's choice — an index for every hidden dimension and a range for each
+displayed one — and converts to and from the text syntax of ``?select=`` (numpy basic indexing,
+e.g. ``"0,:,100:200"``). Pure functions on shapes, testable without a browser.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-
-@dataclass(frozen=True)
-class ViewSelection:
-    """A basic selection plus how to turn its result into the displayed plane."""
-
-    selection: tuple  # ints for sliced-away dimensions, strided slices for displayed ones
-    displayed: tuple[int, ...]  # displayed dimensions, in the order the result has them
-    steps: tuple[int, ...]  # stride per displayed dimension (1 = full resolution)
-    transpose: bool  # result axes are (x, y) and must be swapped to (y, x) for display
-
-    @property
-    def downsampled(self) -> bool:
-        return any(step > 1 for step in self.steps)
-
-    def as_text(self) -> str:
-        return format_selection(self.selection)
+from pyzarr_web.core import SelectionError, parse_selection
 
 
 def stride_for(length: int, max_points: int) -> int:
@@ -31,45 +18,85 @@ def stride_for(length: int, max_points: int) -> int:
     return max(1, math.ceil(length / max_points))
 
 
-def plane_selection(shape: tuple[int, ...], y_dim: int, x_dim: int, indices: dict[int, int],
-                    max_points: int) -> ViewSelection:
-    """Selection of the 2-D plane (y_dim, x_dim) at INDICES for every other dimension."""
-    if y_dim == x_dim:
-        raise ValueError("the two displayed dimensions must differ")
-    steps = {d: stride_for(shape[d], max_points) for d in (y_dim, x_dim)}
-    selection = tuple(
-        slice(None, None, steps[d]) if d in steps else _clamp(indices.get(d, 0), shape[d])
-        for d in range(len(shape))
-    )
-    displayed = tuple(sorted((y_dim, x_dim)))
-    return ViewSelection(selection, displayed, tuple(steps[d] for d in displayed), transpose=y_dim > x_dim)
+@dataclass(frozen=True)
+class ViewSpec:
+    shape: tuple[int, ...]
+    displayed: tuple[int, ...]  # (y, x) for images, (x,) for lines, () for scalars
+    indices: tuple[int, ...]  # one per array dimension; used for the hidden ones
+    ranges: tuple[tuple[int, int], ...]  # [start, stop) per array dimension; used for displayed ones
+
+    @classmethod
+    def default(cls, shape: tuple[int, ...]) -> "ViewSpec":
+        displayed = tuple(range(len(shape)))[-2:]
+        return cls(tuple(shape), displayed, (0,) * len(shape), tuple((0, n) for n in shape))
+
+    @classmethod
+    def from_text(cls, text: str, shape: tuple[int, ...], previous: "ViewSpec | None" = None) -> "ViewSpec":
+        """Parse TEXT; integers pick hidden-dimension indices and slices pick displayed ranges."""
+        items = list(parse_selection(text))
+        if items.count(Ellipsis) > 1:
+            raise SelectionError(f"bad selection {text!r}: more than one '...'")
+        if Ellipsis in items:
+            at = items.index(Ellipsis)
+            items[at:at + 1] = [slice(None)] * (len(shape) - len(items) + 1)
+        items += [slice(None)] * (len(shape) - len(items))
+        if len(items) != len(shape):
+            raise SelectionError(f"bad selection {text!r}: {len(items)} items for {len(shape)} dimensions")
+        sliced = tuple(d for d, item in enumerate(items) if isinstance(item, slice))
+        if len(sliced) != min(len(shape), 2):
+            raise SelectionError(f"bad selection {text!r}: the view shows {min(len(shape), 2)} "
+                                 f"dimension(s), so give exactly that many ':' ranges")
+        indices, ranges = [], []
+        for dim, (item, length) in enumerate(zip(items, shape)):
+            if isinstance(item, slice):
+                start, stop, _ = item.indices(length)
+                if stop <= start:
+                    raise SelectionError(f"bad selection {text!r}: empty range for dimension {dim}")
+                indices.append(0)
+                ranges.append((start, stop))
+            else:
+                index = item + length if item < 0 else item
+                if not 0 <= index < length:
+                    raise SelectionError(f"bad selection {text!r}: index {item} out of range for "
+                                         f"dimension {dim} of length {length}")
+                indices.append(index)
+                ranges.append((0, length))
+        keep_order = previous is not None and set(previous.displayed) == set(sliced)
+        return cls(tuple(shape), previous.displayed if keep_order else sliced, tuple(indices), tuple(ranges))
+
+    def with_displayed(self, displayed: tuple[int, ...]) -> "ViewSpec":
+        return replace(self, displayed=displayed)
+
+    def with_index(self, dim: int, index: int) -> "ViewSpec":
+        indices = list(self.indices)
+        indices[dim] = min(max(int(index), 0), self.shape[dim] - 1)
+        return replace(self, indices=tuple(indices))
+
+    def extent(self, dim: int) -> int:
+        start, stop = self.ranges[dim]
+        return stop - start
+
+    def selection(self, steps: dict[int, int] | None = None) -> tuple:
+        """The basic selection to read, with an optional stride per displayed dimension."""
+        steps = steps or {}
+        return tuple(
+            slice(self.ranges[d][0], self.ranges[d][1], steps.get(d, 1)) if d in self.displayed else self.indices[d]
+            for d in range(len(self.shape))
+        )
+
+    @property
+    def transposed(self) -> bool:
+        """The read returns displayed axes in array order; (y, x) with y after x needs a transpose."""
+        return len(self.displayed) == 2 and self.displayed[0] > self.displayed[1]
+
+    def text(self) -> str:
+        """The selection as ``?select=`` text; full ranges are written as a bare ':'."""
+        return ",".join(_format_item(item, n) for item, n in zip(self.selection(), self.shape))
 
 
-def line_selection(shape: tuple[int, ...], dim: int, indices: dict[int, int], max_points: int) -> ViewSelection:
-    """Selection of a 1-D profile along DIM."""
-    step = stride_for(shape[dim], max_points)
-    selection = tuple(
-        slice(None, None, step) if d == dim else _clamp(indices.get(d, 0), shape[d]) for d in range(len(shape))
-    )
-    return ViewSelection(selection, (dim,), (step,), transpose=False)
-
-
-def format_selection(selection: tuple) -> str:
-    """Text form of a basic selection, the same syntax `parse_selection` reads."""
-    return ",".join(_format_item(item) for item in selection)
-
-
-def _format_item(item) -> str:
+def _format_item(item, length: int) -> str:
     if isinstance(item, slice):
-        start = "" if item.start is None else str(item.start)
-        stop = "" if item.stop is None else str(item.stop)
-        if item.step in (None, 1):
-            return f"{start}:{stop}"
-        return f"{start}:{stop}:{item.step}"
-    if item is Ellipsis:
-        return "..."
+        start = "" if item.start in (None, 0) else str(item.start)
+        stop = "" if item.stop is None or item.stop == length else str(item.stop)
+        return f"{start}:{stop}" if item.step in (None, 1) else f"{start}:{stop}:{item.step}"
     return str(item)
-
-
-def _clamp(index: int, length: int) -> int:
-    return min(max(int(index), 0), max(length - 1, 0))
