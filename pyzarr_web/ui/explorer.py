@@ -89,6 +89,7 @@ class Explorer(param.Parameterized):
         self.spec: ViewSpec | None = None
         self.view_summary: dict | None = None
         self._plane: np.ndarray | None = None
+        self._filling_tree = False
 
         self.url_input = pn.widgets.TextInput(
             label="Store URL", value=store_url or "", placeholder="https://example.org/data.zarr",
@@ -126,7 +127,7 @@ class Explorer(param.Parameterized):
         self.open_button.on_click(lambda _event: self.open(self.url_input.value))
         self.url_input.param.watch(lambda _event: self.open(self.url_input.value), "enter_pressed")
         self.filter_input.param.watch(lambda _event: self._fill_tree(), "value_input")
-        self.tree.param.watch(lambda event: self.select(event.new), "value")  # no-op when it echoes self.path
+        self.tree.param.watch(self._tree_clicked, "value")
         self.selection_input.param.watch(lambda event: self.set_selection(event.new), "enter_pressed")
         for widget in (self.y_dim, self.x_dim):
             widget.param.watch(lambda _event: self._displayed_dimensions_changed(), "value")
@@ -142,8 +143,8 @@ class Explorer(param.Parameterized):
             self.url_input, self.open_button, sizing_mode="stretch_width",
         )
         sidebar = pn.Column(self.filter_input, self.tree, self.tree_error, width=360)
-        controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part, self.colormap,
-                          self.log_scale, self.auto_contrast, self.contrast, sizing_mode="stretch_width")
+        controls = pn.FlexBox(self.selection_input, self.y_dim, self.x_dim, self.complex_part, self.colormap,
+                              self.log_scale, self.auto_contrast, self.contrast, sizing_mode="stretch_width")
         data_tab = pn.Column(
             self.view_error, controls, self.sliders, self.progress, self.status_text, self.scalar_pane,
             pn.Row(self.plot_area, pn.Column(self.stats_pane, self.histogram.figure, width=300),
@@ -193,7 +194,7 @@ class Explorer(param.Parameterized):
         self.url_input.value = url
         self._hierarchy, self._array, self.path = None, None, None
         self._tree = TreeModel([])
-        self.tree.options = {}
+        self._fill_tree()
         self.tree_error.object = ""
         self._clear_node_views()
         if not url:
@@ -208,9 +209,18 @@ class Explorer(param.Parameterized):
         await self._select(requested if requested in self._tree.nodes else "")
 
     def _fill_tree(self) -> None:
-        self.tree.options = self._tree.options(self.filter_input.value_input or "", self.path)
-        if self.path in self.tree.options.values():
-            self.tree.value = self.path
+        """Show the tree's visible lines. Options and value change in one update: a Select given
+        options without its value would pick the first option itself, selecting another node."""
+        options = self._tree.options(self.filter_input.value_input or "", self.path)
+        self._filling_tree = True
+        try:
+            self.tree.param.update(options=options, value=self.path if self.path in options.values() else None)
+        finally:
+            self._filling_tree = False
+
+    def _tree_clicked(self, event) -> None:
+        if not self._filling_tree:
+            self.select(event.new)
 
     # ------------------------------------------------------------- selection
     def select(self, node_path: str | None) -> asyncio.Task | None:
@@ -406,12 +416,16 @@ class Explorer(param.Parameterized):
         values = to_float(self._plane, self.complex_part.value)
         finite = values[np.isfinite(values)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        high = high if high > low else low + 1
         requested = self._requested.pop("contrast", None)
-        self.contrast.param.update(start=low, end=high if high > low else low + 1)
         if requested is not None:
-            self.contrast.value = requested
+            value = requested
         elif self.auto_contrast.value:
-            self.contrast.value = robust_limits(values)
+            value = robust_limits(values)
+        else:  # manual limits stay, clipped to this slice's range
+            value = tuple(min(max(v, low), high) for v in self.contrast.value)
+        # bounds and value in one update, so the slider never sees a value outside its bounds
+        self.contrast.param.update(start=min(low, value[0]), end=max(high, value[1]), value=value)
         self._restyle()
 
     def _restyle(self) -> None:
