@@ -99,3 +99,28 @@ async def test_a_new_read_cancels_the_previous_one(cube_store):
     await settle(explorer)
     assert explorer.view_summary["mean"] == pytest.approx(float(np.nanmean(data[4].astype("f8"))))
     assert first_task.done()
+
+
+async def test_api_calls_answer_with_the_settled_state_and_report_urls(cube_store):
+    from pyzarr_web.ui import api
+
+    path, data = cube_store
+    explorer = Explorer()
+    states, urls = [], []
+    api.watch_state(explorer, states.append, lambda query, new_entry: urls.append((query, new_entry)))
+    state = await api.call(explorer, "open", [str(path)])
+    assert state["status"] == "idle" and state["kind"] == "group" and state["path"] == ""
+    state = await api.call(explorer, "select", ["grp/cube"])
+    assert (state["kind"], state["shape"], state["dtype"], state["selection"]) == ("array", [5, 40, 30], "<f4", "0,:,:")
+    state = await api.call(explorer, "setSelection", ["-1,:,5:10"])
+    assert state["view"]["shape"] == [40, 5] and state["view"]["mean"] == pytest.approx(float(data[4, :, 5:10].mean()))
+    assert states[-1] == state
+    assert urls[-1] == (f"store={path}&path=grp/cube&select=4,:,5:10", False)
+    assert any(new_entry for query, new_entry in urls if "path=grp/cube" in query)
+
+    state = await api.call(explorer, "navigate", [f"?store={path}&path=grp"])
+    assert state["path"] == "grp" and state["kind"] == "group"
+    state = await api.call(explorer, "navigate", [f"?store={path}&path=grp/cube&select=3,:,:"])
+    assert state["selection"] == "3,:,:"
+    with pytest.raises(ValueError):
+        await api.call(explorer, "explode", [])

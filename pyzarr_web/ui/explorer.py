@@ -185,6 +185,10 @@ class Explorer(param.Parameterized):
         while self._task is not None and not self._task.done():
             await asyncio.wait([self._task])
 
+    def request_view(self, path: str | None = None, selection: str | None = None) -> None:
+        """Ask for PATH and SELECTION to be shown once the next open/select gets there."""
+        self._requested.update(path=path, selection=selection)
+
     # ------------------------------------------------------------------ store
     def open(self, url: str) -> asyncio.Task:
         return self._run(lambda: self._open(url.strip()))

@@ -1,0 +1,68 @@
+"""The explorer's automation surface, behind the page's ``window.zarrExplorer``.
+
+The page relays each call to the worker, which awaits it here and answers with the resulting
+state; ``open``/``select``/``setSelection`` answer only once the resulting view is fully loaded.
+Kept free of browser imports so it is tested on CPython too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+from pyzarr_web.ui.explorer import Explorer
+
+
+def query_params(query: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(query.lstrip("?")).items()}
+
+
+async def call(explorer: Explorer, method: str, args: list[Any]) -> dict:
+    """Run one API METHOD with ARGS, wait until the explorer is idle, return its state."""
+    if method == "open":
+        explorer.open(str(args[0]))
+    elif method == "select":
+        explorer.select(str(args[0]))
+    elif method == "setSelection":
+        explorer.set_selection(str(args[0]))
+    elif method == "navigate":  # browser back/forward: restore the view a URL describes
+        await navigate(explorer, str(args[0]))
+    elif method not in ("whenIdle", "state"):
+        raise ValueError(f"zarrExplorer has no method {method!r}")
+    await explorer.when_idle()
+    return explorer.state()
+
+
+async def navigate(explorer: Explorer, query: str) -> None:
+    params = query_params(query)
+    store, path = params.get("store", ""), params.get("path", "")
+    if store != explorer.store_url:
+        explorer.request_view(path=path, selection=params.get("select"))
+        explorer.open(store)
+        return
+    if path != (explorer.path or ""):
+        explorer.request_view(selection=params.get("select"))
+        explorer.select(path)
+    elif params.get("select") and params["select"] != explorer.state()["selection"]:
+        explorer.set_selection(params["select"])
+
+
+def watch_state(explorer: Explorer, on_state: Callable[[dict], None],
+                on_url: Callable[[str, bool], None]) -> None:
+    """Report every settled state (for the synchronous ``state()``) and every URL change;
+    a change of node is a new history entry, anything else replaces the current one."""
+    last = {"path": explorer.path}
+
+    def status_changed(event) -> None:
+        if event.new != "loading":
+            on_state(explorer.state())
+
+    def url_changed(event) -> None:
+        if not event.new:
+            return
+        new_entry = explorer.path != last["path"]
+        last["path"] = explorer.path
+        on_url(event.new, new_entry)
+
+    explorer.param.watch(status_changed, "status")
+    explorer.param.watch(url_changed, "url_query")
