@@ -146,6 +146,31 @@ def lazy_packages() -> dict[str, dict]:
     return dict(_lazy.packages) if _lazy is not None else {}
 
 
+def _install_nh3_shim() -> None:
+    """Panel sanitizes ReactiveHTML string parameters (FlexBox, ...) with nh3, which has no
+    WebAssembly build. Stand in with bleach (pure Python, installed on first use)."""
+    import importlib.util  # noqa: PLC0415
+    import types  # noqa: PLC0415
+
+    if "nh3" in sys.modules or importlib.util.find_spec("nh3") is not None:
+        return
+    shim = types.ModuleType("nh3")
+    shim.__doc__ = "pyzarr-web stand-in for nh3, backed by bleach"
+
+    def clean(html: str, tags=None, attributes=None, **_ignored) -> str:
+        import bleach  # noqa: PLC0415
+
+        kwargs = {"strip": True}
+        if tags is not None:
+            kwargs["tags"] = set(tags)
+        if attributes is not None:
+            kwargs["attributes"] = {k: list(v) for k, v in attributes.items()}
+        return bleach.clean(html, **kwargs)
+
+    shim.clean = clean
+    sys.modules["nh3"] = shim
+
+
 # ------------------------------------------------------------------------------- app lifecycle
 
 
@@ -165,6 +190,7 @@ async def start(query_string: str, options: Any = None) -> tuple[str, str, str]:
         lazy = lazy.to_py() if hasattr(lazy, "to_py") else dict(lazy)
         _lazy = _LazyPackages(lazy)
         sys.meta_path.insert(0, _lazy)
+    _install_nh3_shim()
 
     _report("Importing Panel", 0.0)
     import panel  # noqa: F401,PLC0415

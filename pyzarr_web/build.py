@@ -46,7 +46,13 @@ PYODIDE_VERSION = "0.29.0"
 PY_TAG = "3.13"
 WASM_PLATFORM = "pyemscripten_2025_0_wasm32"
 #: Bump when slimming/compiling changes, so cached staged trees are rebuilt.
-PROCESS_VERSION = "3"
+PROCESS_VERSION = "6"
+#: Bytecode optimisation level of the shipped .pyc (2: no docstrings, no asserts -- smaller and
+#: faster to load; nothing we ship needs docstrings at run time).
+PYC_OPTIMIZE = 2
+#: ...except for packages that read docstrings at import time (Bokeh builds property docs, numpy
+#: attaches docs to C functions).
+KEEP_DOCSTRINGS = {"bokeh", "numpy"}
 #: Site-packages inside Pyodide.
 SITE_PACKAGES = "/lib/python3.13/site-packages"
 
@@ -56,6 +62,32 @@ PYODIDE_CORE = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_std
 BOKEH_JS = ["bokeh.min.js", "bokeh-widgets.min.js", "bokeh-tables.min.js"]
 #: Panel assets served to the page (from the panel wheel, relative to panel/dist).
 PANEL_ASSETS = ["panel.min.js", "css/", "bundled/theme/"]
+
+
+#: Standard-library parts left out of the re-packed (precompiled) python_stdlib.zip: developer
+#: tools, servers/clients of mail and RPC protocols, and codecs for legacy 8-bit/CJK encodings.
+STDLIB_DROP = (
+    "_pyrepl/", "pydoc.py", "pdb.py", "doctest.py", "xmlrpc/", "wsgiref/", "mailbox.py", "imaplib.py",
+    "smtplib.py", "poplib.py", "ftplib.py", "nntplib.py", "turtle.py", "idlelib/", "lib2to3/", "ensurepip/",
+    "venv/", "tkinter/", "curses/", "dbm/", "sqlite3/", "pydoc_data/", "this.py", "antigravity.py",
+    "__phello__/", "test/", "tabnanny.py", "pickletools.py", "trace.py", "zipapp.py",
+)
+#: Codecs kept from encodings/ (UTF-*, ASCII, Latin-1 and a few common ones).
+STDLIB_ENCODINGS = (
+    "__init__", "aliases", "ascii", "base64_codec", "bz2_codec", "charmap", "cp1252", "cp437", "hex_codec",
+    "idna", "latin_1", "iso8859_1", "iso8859_15", "punycode", "quopri_codec", "raw_unicode_escape", "rot_13",
+    "undefined", "unicode_escape", "utf_16", "utf_16_be", "utf_16_le", "utf_32", "utf_32_be", "utf_32_le",
+    "utf_7", "utf_8", "utf_8_sig", "uu_codec", "zlib_codec",
+)
+
+
+def _keep_stdlib(name: str) -> bool:
+    if name.endswith("/") or name.startswith(STDLIB_DROP):
+        return False
+    if name.startswith("encodings/"):
+        stem = name[len("encodings/"):].rsplit(".", 1)[0]
+        return stem in STDLIB_ENCODINGS
+    return True
 
 
 @dataclass
@@ -71,6 +103,8 @@ class Input:
     mirror: str | None = None  # mirror: name of the Input holding it
     build_env: dict = field(default_factory=dict)  # sdist: environment for `pip wheel`
     requires: list = field(default_factory=list)  # lazy: other lazy inputs installed with it
+    #: parts of the package shipped as separate lazy archives: {archive name: [path prefixes]}
+    split: dict = field(default_factory=dict)
 
 
 #: What goes into the bundle. ``--update-lock`` resolves these; the lock is the authority.
@@ -79,36 +113,35 @@ SPEC: list[Input] = [
     # The official Pyodide 0.29.0 numpy/pandas builds are on no index; gbdraw redistributes them
     # unchanged (sha256 checked against the official pyodide-lock.json at every build).
     Input("gbdraw", "0.14.2", "wheel", load="none"),
-    Input("numpy", "2.2.5", "mirror", mirror="gbdraw",
+    Input("numpy", "2.2.5", "mirror", mirror="gbdraw", split={
+        # numpy 2 imports these on first attribute access; nothing at startup does.
+        "numpy-extras": ["numpy/random/", "numpy/fft/", "numpy/polynomial/", "numpy/ma/", "numpy/testing/"],
+    },
           member="gbdraw/web/vendor/pyodide-wheels/numpy-2.2.5-cp313-cp313-pyodide_2025_0_wasm32.whl"),
     # --- startup: panel, bokeh and what they import in Pyodide
     Input("panel", "1.9.4", "wheel"),
     Input("bokeh", "3.9.2", "wheel"),
     Input("param", "2.4.2", "wheel"),
     Input("pyviz_comms", "3.0.6", "wheel"),
-    Input("markdown", "3.11.3", "wheel"),
-    Input("markdown-it-py", "4.3.0", "wheel"),
-    Input("mdit-py-plugins", "0.7.0", "wheel"),
-    Input("linkify-it-py", "2.2.0", "wheel"),
-    Input("uc-micro-py", "2.0.0", "wheel"),
-    Input("mdurl", "0.1.2", "wheel"),
     Input("jinja2", "3.1.6", "wheel"),
     Input("markupsafe", "3.0.4", "sdist", build_env={"CC": "false"}),
     Input("pyyaml", "6.0.3", "sdist", build_env={"PYYAML_FORCE_LIBYAML": "0"}),
     Input("packaging", "26.3", "wheel"),
     Input("typing-extensions", "4.16.0", "wheel"),
-    Input("xyzservices", "2026.9.1", "wheel"),
-    Input("bleach", "6.4.0", "wheel"),
-    Input("webencodings", "0.6.1", "wheel"),
     Input("tqdm", "4.70.1", "wheel"),
-    # panel.io.pyodide imports pandas unless pyodide_http is importable; it patches requests.
+    # Without it panel.io.pyodide imports pandas. It would patch requests, which we leave out:
+    # nothing of ours uses it, and importing it costs ~0.3 s and 0.6 MB at startup.
     Input("pyodide-http", "0.2.2", "wheel"),
-    Input("requests", "2.34.2", "wheel"),
-    Input("urllib3", "2.8.0", "wheel"),
-    Input("idna", "3.20", "wheel"),
-    Input("certifi", "2026.10.18", "wheel"),
-    Input("charset-normalizer", "3.5.2", "wheel"),
-    # --- installed on first import
+    # --- installed on first import (Markdown pane, HTML sanitizing, tile sources, dataframes, codecs)
+    Input("markdown", "3.11.3", "wheel", load="lazy"),
+    Input("mdurl", "0.1.2", "wheel", load="lazy"),
+    Input("markdown-it-py", "4.3.0", "wheel", load="lazy", requires=["mdurl"]),
+    Input("mdit-py-plugins", "0.7.0", "wheel", load="lazy", requires=["markdown-it-py"]),
+    Input("uc-micro-py", "2.0.0", "wheel", load="lazy"),
+    Input("linkify-it-py", "2.2.0", "wheel", load="lazy", requires=["uc-micro-py"]),
+    Input("webencodings", "0.6.1", "wheel", load="lazy"),
+    Input("bleach", "6.4.0", "wheel", load="lazy", requires=["webencodings"]),
+    Input("xyzservices", "2026.9.1", "wheel", load="lazy"),
     Input("narwhals", "2.29.0", "wheel", load="lazy"),
     Input("contourpy", "1.4.0", "wasm-wheel", load="lazy"),
     Input("imagecodecs", "2026.10.10", "wasm-wheel", load="lazy"),
@@ -272,6 +305,8 @@ def update_lock(path: Path = LOCK_PATH) -> dict:
             entry["build_env"] = inp.build_env
         if inp.requires:
             entry["requires"] = inp.requires
+        if inp.split:
+            entry["split"] = inp.split
         entries[inp.name] = entry
         with tempfile.TemporaryDirectory() as tmp:
             f = _fetch_raw(entry, entries, Path(tmp), filename=None)
@@ -398,6 +433,23 @@ def _stage_wheel(entry: dict, wheel: Path) -> Path:
     return dest
 
 
+def _stage_stdlib(core: Path, npm_sha: str) -> Path:
+    """Pyodide's python_stdlib.zip (sources) -> a slimmer tree to precompile."""
+    dest = CACHE / "stage" / f"stdlib-{npm_sha[:16]}-p{PROCESS_VERSION}"
+    if (dest / ".done").is_file() or (dest / ".staged").is_file():
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    with zipfile.ZipFile(core / "python_stdlib.zip") as zf:
+        for info in zf.infolist():
+            if _keep_stdlib(info.filename):
+                target = dest / info.filename
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(zf.read(info))
+    (dest / ".staged").write_text("")
+    return dest
+
+
 def _stage_own_package() -> Path:
     """Our package, from the working tree, as a staged tree with a minimal dist-info."""
     from importlib.metadata import version as _v
@@ -423,21 +475,26 @@ def _stage_own_package() -> Path:
     return dest
 
 
-def _compile_staged(dirs: list[Path], core: Path) -> None:
+def _compile_staged(dirs: dict[str, Path], core: Path) -> None:
     """Compile .py -> sourceless .pyc inside Pyodide (CPython 3.13) under Node, in place."""
-    todo = [d for d in dirs if not (d / ".done").is_file()]
+    todo = {n: d for n, d in dirs.items() if not (d / ".done").is_file()}
     if not todo:
         return
     script = REPO / "web" / "tools" / "pycompile.mjs"
-    cmd = ["node", str(script), str(core)] + [str(d) for d in todo]
     t0 = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BundleError("compiling to .pyc inside Pyodide failed:\n" + (proc.stdout + proc.stderr)[-4000:])
-    for line in proc.stdout.splitlines():
-        if line.startswith("WARN"):
-            tqdm.write(line)
-    for d in todo:
+    groups = {0: [d for n, d in todo.items() if n in KEEP_DOCSTRINGS],
+              PYC_OPTIMIZE: [d for n, d in todo.items() if n not in KEEP_DOCSTRINGS]}
+    for level, trees in groups.items():
+        if not trees:
+            continue
+        cmd = ["node", str(script), "--optimize", str(level), str(core)] + [str(d) for d in trees]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BundleError("compiling to .pyc inside Pyodide failed:\n" + (proc.stdout + proc.stderr)[-4000:])
+        for line in proc.stdout.splitlines():
+            if line.startswith("WARN"):
+                tqdm.write(line)
+    for d in todo.values():
         (d / ".staged").unlink(missing_ok=True)
         (d / ".done").write_text("")
     tqdm.write(f"compiled {len(todo)} package trees to .pyc in {time.time() - t0:.1f} s")
@@ -446,13 +503,25 @@ def _compile_staged(dirs: list[Path], core: Path) -> None:
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
-def _zip_trees(trees: list[Path], out: Path) -> None:
-    """Deterministic zip of the staged trees (merged), sorted, fixed timestamps."""
+def _collect(trees: list[Path], *, include: list[str] | None = None,
+             exclude: list[str] | None = None) -> dict[str, Path]:
+    """Files of the staged TREES (merged) by archive name, filtered by path prefixes."""
     files: dict[str, Path] = {}
     for t in trees:
         for p in t.rglob("*"):
-            if p.is_file() and not p.name.startswith("."):
-                files[p.relative_to(t).as_posix()] = p
+            if not p.is_file() or p.name.startswith("."):
+                continue
+            name = p.relative_to(t).as_posix()
+            if include is not None and not name.startswith(tuple(include)):
+                continue
+            if exclude and name.startswith(tuple(exclude)):
+                continue
+            files[name] = p
+    return files
+
+
+def _zip_files(files: dict[str, Path], out: Path) -> None:
+    """Deterministic zip: sorted names, fixed timestamps and modes."""
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name in sorted(files):
             info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
@@ -461,20 +530,21 @@ def _zip_trees(trees: list[Path], out: Path) -> None:
             zf.writestr(info, files[name].read_bytes())
 
 
-def _top_level(tree: Path) -> list[str]:
+def _top_level(files: dict[str, Path]) -> list[str]:
     names = set()
-    for p in tree.iterdir():
-        if p.name.startswith(".") or p.name.endswith((".dist-info", ".data")):
+    for name in files:
+        first = name.split("/")[0]
+        if first.endswith((".dist-info", ".data")):
             continue
-        if p.is_dir():
-            names.add(p.name)
-        elif p.suffix in (".py", ".pyc", ".so"):
-            names.add(p.name.split(".")[0])
+        if "/" in name:
+            names.add(first)
+        elif name.endswith((".py", ".pyc", ".so")):
+            names.add(first.split(".")[0])
     return sorted(names)
 
 
-def _has_dynlibs(tree: Path) -> bool:
-    return any(tree.rglob("*.so"))
+def _has_dynlibs(files: dict[str, Path]) -> bool:
+    return any(n.endswith(".so") for n in files)
 
 
 # --------------------------------------------------------------------------------------- site
@@ -491,9 +561,9 @@ def _copy_hashed(src: Path, out_dir: Path, stem: str, suffix: str) -> str:
     return name
 
 
-def _package_archive(name: str, trees: list[Path], py_dir: Path) -> dict:
+def _package_archive(name: str, files: dict[str, Path], py_dir: Path) -> dict:
     tmp = py_dir / f".{name}.zip.tmp"
-    _zip_trees(trees, tmp)
+    _zip_files(files, tmp)
     data = tmp.read_bytes()
     fname = _hashed_name(name, data, ".zip")
     os.replace(tmp, py_dir / fname)
@@ -526,15 +596,16 @@ def build_site(out: Path | None = None, *, lock_path: Path = LOCK_PATH) -> Path:
         wheel = _build_sdist(e, paths[e["name"]]) if e["kind"] == "sdist" else paths[e["name"]]
         staged[e["name"]] = _stage_wheel(e, wheel)
     own = _stage_own_package()
+    stdlib = _stage_stdlib(core, npm["sha256"])
 
     # 3. precompile everything in one Pyodide run
-    _compile_staged(list(staged.values()) + [own], core)
+    _compile_staged({**staged, "pyzarr-web": own, "stdlib": stdlib}, core)
 
     # 4. assemble in a temporary directory next to OUT, then swap
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = Path(tempfile.mkdtemp(prefix=".dist-", dir=out.parent))
     try:
-        manifest = _assemble(tmp_out, lock, entries, paths, staged, own, core)
+        manifest = _assemble(tmp_out, lock, entries, paths, staged, own, core, stdlib)
         if out.exists():
             if out.is_dir() and (not any(out.iterdir()) or (out / "manifest.json").is_file()):
                 shutil.rmtree(out)
@@ -551,7 +622,8 @@ def build_site(out: Path | None = None, *, lock_path: Path = LOCK_PATH) -> Path:
     return out
 
 
-def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, own: Path, core: Path) -> dict:
+def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, own: Path, core: Path,
+              stdlib: Path) -> dict:
     (site / "py").mkdir()
     manifest: dict = {"pyodide_version": lock["pyodide"], "site_packages": SITE_PACKAGES}
 
@@ -560,36 +632,52 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
     pyo_dir.mkdir(parents=True)
     for n in PYODIDE_CORE:
         shutil.copyfile(core / n, pyo_dir / n)
+    # the standard library, precompiled and slimmed (the original stays for reference/bare boot)
+    tmp = pyo_dir / ".stdlib.tmp"
+    _zip_files(_collect([stdlib]), tmp)
+    stdlib_name = _hashed_name("python_stdlib", tmp.read_bytes(), ".zip")
+    os.replace(tmp, pyo_dir / stdlib_name)
     # our own minimal lock: loadPyodide needs one, we install nothing by name
     official = json.loads((core / "pyodide-lock.json").read_text())
     manifest["pyodide"] = {
         "index": f"pyodide/{lock['pyodide']}/",
+        "stdlib": stdlib_name,
         "lock_info": official["info"],
-        "files": {n: (core / n).stat().st_size for n in ("pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")},
+        "files": {n: (pyo_dir / n).stat().st_size for n in ("pyodide.asm.js", "pyodide.asm.wasm", stdlib_name)},
     }
 
-    # Python archives
-    eager_pure, eager_native = [], []
-    for name, tree in staged.items():
-        if entries[name]["load"] == "eager":
-            (eager_native if _has_dynlibs(tree) else eager_pure).append(name)
-    archives = []
-    archives.append({"name": "deps", **_package_archive("deps", [staged[n] for n in sorted(eager_pure)], site / "py"),
-                     "packages": sorted(eager_pure), "dynlibs": False})
-    for n in sorted(eager_native):
-        archives.append({"name": n, **_package_archive(n, [staged[n]], site / "py"), "packages": [n],
-                         "dynlibs": True})
-    archives.append({"name": "pyzarr_web", **_package_archive("pyzarr_web", [own], site / "py"),
-                     "packages": ["pyzarr-web"], "dynlibs": False})
-    manifest["archives"] = archives
+    # Python archives. Split-off parts of a package become lazy archives of their own.
+    main_files: dict[str, dict[str, Path]] = {}
     lazy = {}
     for name, tree in sorted(staged.items()):
         e = entries[name]
+        split = e.get("split", {})
+        cut = [p for prefixes in split.values() for p in prefixes]
+        main_files[name] = _collect([tree], exclude=cut)
+        for part, prefixes in split.items():
+            files = _collect([tree], include=prefixes)
+            lazy[part] = {**_package_archive(part, files, site / "py"), "version": e["version"],
+                          "modules": sorted(p.rstrip("/").replace("/", ".") for p in prefixes),
+                          "requires": [], "dynlibs": _has_dynlibs(files)}
+    eager_pure = sorted(n for n in staged if entries[n]["load"] == "eager" and not _has_dynlibs(main_files[n]))
+    eager_native = sorted(n for n in staged if entries[n]["load"] == "eager" and _has_dynlibs(main_files[n]))
+    merged: dict[str, Path] = {}
+    for n in eager_pure:
+        merged.update(main_files[n])
+    archives = [{"name": "deps", **_package_archive("deps", merged, site / "py"), "packages": eager_pure}]
+    for n in eager_native:
+        archives.append({"name": n, **_package_archive(n, main_files[n], site / "py"), "packages": [n]})
+    archives.append({"name": "pyzarr_web", **_package_archive("pyzarr_web", _collect([own]), site / "py"),
+                     "packages": ["pyzarr-web"]})
+    manifest["archives"] = archives
+    for name in sorted(staged):
+        e = entries[name]
         if e["load"] != "lazy":
             continue
-        lazy[name] = {**_package_archive(name, [tree], site / "py"), "version": e["version"],
-                      "modules": _top_level(tree), "requires": e.get("requires", []),
-                      "dynlibs": _has_dynlibs(tree)}
+        files = main_files[name]
+        lazy[name] = {**_package_archive(name, files, site / "py"), "version": e["version"],
+                      "modules": _top_level(files), "requires": e.get("requires", []),
+                      "dynlibs": _has_dynlibs(files)}
     manifest["lazy"] = lazy
 
     # Bokeh and Panel JS/CSS from their wheels. Panel resolves its CSS under
@@ -622,7 +710,7 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
     app_dir.mkdir()
     web = REPO / "web"
     manifest["worker"] = "app/" + _copy_hashed(web / "worker.js", app_dir, "worker", ".js")
-    main_js = "app/" + _copy_hashed(web / "main.js", app_dir, "main", ".js")
+    main_js = (web / "main.js").read_text().replace("</script", "<\\/script")
     css = "app/" + _copy_hashed(web / "style.css", app_dir, "style", ".css")
 
     startup = sum(manifest["pyodide"]["files"].values()) + sum(a["size"] for a in archives)

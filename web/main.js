@@ -7,7 +7,7 @@
 
   const manifest = JSON.parse(document.getElementById("pyzarr-manifest").textContent);
   const base = new URL(".", document.baseURI).href;
-  const t0 = performance.now();
+  const t0 = 0; // timings are milliseconds since navigation start
   const timings = {};
 
   // ------------------------------------------------------------------ public API (window.zarrExplorer)
@@ -128,7 +128,7 @@
         domReady.then(() => showProgress(msg.stage, msg.fraction, msg.detail));
         break;
       case "timing":
-        timings[msg.name] = msg.t;
+        timings[msg.name] = msg.t - performance.timeOrigin;
         break;
       case "render":
         showProgress("Rendering", 0.98, "");

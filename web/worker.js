@@ -13,13 +13,13 @@
 let pyodide = null;
 let browser = null; // the pyzarr_web.browser module (PyProxy)
 let stage = "Starting";
-const t0 = performance.now();
 
 function post(msg, transfer) {
   self.postMessage(msg, transfer || []);
 }
 function mark(name) {
-  post({ type: "timing", name, t: performance.now() - t0 });
+  // absolute (epoch) milliseconds: the page converts them to its own clock
+  post({ type: "timing", name, t: performance.timeOrigin + performance.now() });
 }
 
 // ------------------------------------------------------------------------------- progress
@@ -48,7 +48,7 @@ function reportDownload(force) {
 // Count bytes of the runtime files that loadPyodide fetches itself. The response handed back is
 // the original (so streaming compilation and the code cache keep working); a clone is read
 // alongside only to count.
-const trackedSuffixes = ["pyodide.asm.wasm", "python_stdlib.zip"];
+const trackedSuffixes = ["pyodide.asm.wasm", ".zip"];
 const nativeFetch = self.fetch.bind(self);
 self.fetch = async (input, init) => {
   const response = await nativeFetch(input, init);
@@ -108,6 +108,7 @@ async function start({ manifest, base, search }) {
   const { loadPyodide } = await pyodideModule;
   pyodide = await loadPyodide({
     indexURL,
+    stdLibURL: indexURL + manifest.pyodide.stdlib, // precompiled, slimmed by the build
     // We install nothing by name: no need to fetch the 115 kB official lock file.
     lockFileContents: { info: manifest.pyodide.lock_info, packages: {} },
     env: { PANEL_CDN_ROOT: new URL(manifest.panel_cdn_root, base).href, HOME: "/home/pyodide" },

@@ -1,6 +1,6 @@
 // Build helper: compile staged package trees to sourceless .pyc with the CPython inside Pyodide.
 //
-//   node web/tools/pycompile.mjs PYODIDE_DIR TREE [TREE ...]
+//   node web/tools/pycompile.mjs [--optimize N] PYODIDE_DIR TREE [TREE ...]
 //
 // The host CPython is another version, and .pyc files are version specific, so the bytecode is
 // produced by the very interpreter that will load it. Each TREE (a site-packages layout) is
@@ -10,7 +10,13 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [pyodideDir, ...trees] = process.argv.slice(2);
+let args = process.argv.slice(2);
+let optimize = 0;
+if (args[0] === "--optimize") {
+  optimize = Number(args[1]);
+  args = args.slice(2);
+}
+const [pyodideDir, ...trees] = args;
 if (!pyodideDir || trees.length === 0) {
   console.error("usage: pycompile.mjs PYODIDE_DIR TREE [TREE ...]");
   process.exit(2);
@@ -21,7 +27,7 @@ const py = await loadPyodide({ indexURL: path.resolve(pyodideDir) + "/" });
 const compile = py.runPython(`
 import os, py_compile, sys
 
-def compile_tree(root):
+def compile_tree(root, optimize):
     done = failed = 0
     warnings = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -32,7 +38,7 @@ def compile_tree(root):
             rel = os.path.relpath(src, root)
             try:
                 py_compile.compile(
-                    src, cfile=src + "c", dfile=rel, doraise=True,
+                    src, cfile=src + "c", dfile=rel, doraise=True, optimize=optimize,
                     invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
                 )
             except py_compile.PyCompileError as exc:
@@ -51,7 +57,7 @@ for (const [i, tree] of trees.entries()) {
   const mnt = `/mnt/t${i}`;
   py.FS.mkdirTree(mnt);
   py.FS.mount(py.FS.filesystems.NODEFS, { root: path.resolve(tree) }, mnt);
-  const [done, failed, warnings] = compile(mnt).toJs();
+  const [done, failed, warnings] = compile(mnt, optimize).toJs();
   if (warnings) console.log(warnings);
   total += done;
   py.FS.unmount(mnt);
