@@ -1,0 +1,342 @@
+"""Drive the pyzarr-web core inside Pyodide in real Chromium, as the product runs it.
+
+``Harness`` serves the built site (``dist/``) plus ``tests/harness/`` (a page and a module Web
+Worker) and a directory of Zarr stores with the project's own server (``pyzarr_web.serve``: HTTP
+Range, CORS, MIME types), all on one origin::
+
+    /                  the built site: Pyodide runtime, package archives, manifest.json
+    /data/harness/     tests/harness/index.html, harness.js, worker.js
+    /data/stores/...   STORES_ROOT (stores may be written into it at any time)
+
+The worker boots Pyodide from the site and installs the build manifest's archives and the
+product's lazy-package import hook, then runs Python snippets sent by ``Harness.run``. Helpers
+defined once in the worker (``BROWSER_HELPERS``) read selections through the core and send
+results back as ``numpy.save`` bytes in base64 (string arrays as JSON lists): never pickle.
+
+Every request the server answers is recorded (``Harness.log``) for request accounting.
+
+Used by tests/test_browser_core.py and ``python -m pyzarr_web.bench_decode``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The built site under test; $PYZARR_WEB_SITE points elsewhere (e.g. a private build).
+SITE = Path(os.environ.get("PYZARR_WEB_SITE") or REPO_ROOT / "dist")
+HARNESS_DIR = Path(__file__).resolve().parent / "harness"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--disable-extensions",
+                 "--disable-default-apps", "--no-proxy-server",
+                 # keep timers and the worker at full speed in a headless tab
+                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                 # no network beyond loopback: the site must be self-contained
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+
+
+class HarnessError(RuntimeError):
+    pass
+
+
+# ------------------------------------------------------------------------------ request log
+
+
+@dataclass
+class Request:
+    path: str
+    range: str | None
+    status: int = 0
+    body_bytes: int = 0
+
+
+class RequestLog:
+    """ASGI wrapper recording each request's path, Range header, status and body bytes sent."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.requests = []
+
+    def under(self, prefix: str) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.path.startswith(prefix)]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        rng = headers.get(b"range")
+        req = Request(scope["path"], rng.decode() if rng else None)
+
+        async def counting_send(message):
+            if message["type"] == "http.response.start":
+                req.status = message["status"]
+            elif message["type"] == "http.response.body":
+                req.body_bytes += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            with self._lock:
+                self.requests.append(req)
+
+
+# ------------------------------------------------------------------------ Python in the worker
+
+BROWSER_HELPERS = r'''
+import base64, io, json, sys, time
+import numpy as np
+from pyzarr_web.core import Hierarchy, open_store
+from pyzarr_web.core.codecs import get_backend
+
+
+def _h_sel(spec):
+    """JSON selection -> tuple: ints, [start, stop, step] for slices, "..." for Ellipsis."""
+    out = []
+    for s in spec:
+        if s == "...":
+            out.append(Ellipsis)
+        elif isinstance(s, list):
+            out.append(slice(*s))
+        else:
+            out.append(int(s))
+    return tuple(out)
+
+
+def _h_pack(a):
+    a = np.asarray(a)
+    if a.dtype.kind in "OT":  # object / StringDType: np.save would need pickle
+        items = [x if isinstance(x, str) else {"b64": base64.b64encode(bytes(x)).decode()}
+                 for x in a.ravel().tolist()]
+        return {"dtype": str(a.dtype), "shape": list(a.shape), "items": items}
+    buf = io.BytesIO()
+    np.save(buf, a, allow_pickle=False)
+    return {"npy": base64.b64encode(buf.getvalue()).decode()}
+
+
+def _h_describe(e):
+    """The leaf exceptions of E (TaskGroups wrap them), as 'Type: message' lines."""
+    if isinstance(e, BaseExceptionGroup):
+        return "; ".join(sorted({_h_describe(x) for x in e.exceptions}))
+    return f"{type(e).__name__}: {e}"
+
+
+async def h_read(url, path, sels, **store_options):
+    """Open URL afresh, read each selection of array PATH; results packed, errors as text."""
+    h = await Hierarchy.open(open_store(url, **store_options))
+    arr = await h.array(path)
+    results = []
+    for spec in sels:
+        try:
+            results.append({"ok": _h_pack(await arr.read(_h_sel(spec)))})
+        except Exception as e:
+            results.append({"error": _h_describe(e)})
+    return json.dumps({"consolidated": h.consolidated, "backend": get_backend().name,
+                       "results": results})
+
+
+def h_env():
+    import numpy, pyzarr_web
+    return json.dumps({"platform": sys.platform, "python": sys.version.split()[0],
+                       "numpy": numpy.__version__, "backend": get_backend().name,
+                       "pyzarr_web": getattr(pyzarr_web, "__version__", None)})
+'''
+
+
+def sel_to_json(sel) -> list:
+    if not isinstance(sel, tuple):
+        sel = (sel,)
+    out = []
+    for s in sel:
+        if s is Ellipsis:
+            out.append("...")
+        elif isinstance(s, slice):
+            out.append([s.start, s.stop, s.step])
+        else:
+            out.append(int(s))
+    return out
+
+
+def unpack(packed: dict) -> np.ndarray:
+    """Inverse of the worker's _h_pack; never unpickles."""
+    if "npy" in packed:
+        return np.load(io.BytesIO(base64.b64decode(packed["npy"])), allow_pickle=False)
+    items = [x if isinstance(x, str) else base64.b64decode(x["b64"]) for x in packed["items"]]
+    flat = np.empty(len(items), dtype=object)
+    flat[:] = items
+    if packed["dtype"] != "object":  # StringDType()
+        flat = flat.astype(np.dtypes.StringDType())
+    return flat.reshape(packed["shape"])
+
+
+def dtype_name(a: np.ndarray) -> str:
+    return str(a.dtype) if a.dtype.kind in "OT" else a.dtype.str + (
+        repr(a.dtype.descr) if a.dtype.names else "")
+
+
+# ---------------------------------------------------------------------------------- harness
+
+
+class Harness:
+    """One server, one Chromium, one page whose worker has Python booted; reused by many reads."""
+
+    def __init__(self, stores_root: Path, *, site: Path = SITE, boot_timeout: float = 120.0):
+        self.stores_root = Path(stores_root)
+        self.site = Path(site)
+        self.boot_timeout = boot_timeout
+        self.base = ""
+        self.log: RequestLog | None = None
+        self.page = None
+        self.console: list[str] = []
+        self.boot_timings: dict = {}
+        self.boot_seconds = 0.0
+
+    def store_url(self, name: str) -> str:
+        """Same-origin URL of a store written under stores_root (relative: fetch resolves it)."""
+        return f"/data/{self.stores_root.name}/{name}"
+
+    @contextlib.contextmanager
+    def running(self, browser=None) -> Iterator[Harness]:
+        """Serve, open the page and boot Python; BROWSER is a Playwright Browser to use (e.g.
+        tests/conftest.py's), else Chromium is launched here and closed on exit."""
+        from pyzarr_web.serve import make_app, run_in_thread
+
+        if browser is None and not Path(CHROMIUM).exists():
+            raise HarnessError(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+        if not (self.site / "manifest.json").is_file() and not (self.site / "index.html").is_file():
+            raise HarnessError(f"no built site in {self.site}: run `python build.py` first")
+        from playwright.sync_api import sync_playwright
+
+        self.stores_root.mkdir(parents=True, exist_ok=True)
+        self.log = RequestLog(make_app(self.site, [self.stores_root, HARNESS_DIR]))
+        with run_in_thread(self.log) as base, contextlib.ExitStack() as stack:
+            self.base = base
+            if browser is None:
+                pw = stack.enter_context(sync_playwright())
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                stack.callback(browser.close)
+            context = browser.new_context()
+            stack.callback(context.close)
+            self.page = context.new_page()
+            self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
+            self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
+            t = time.perf_counter()
+            self.page.goto(f"{base}/data/harness/index.html")
+            try:
+                self.boot_timings = self.page.evaluate(
+                    "(ms) => Promise.race([window.harness.ready.then((r) => r.timings),"
+                    " new Promise((_, rej) => setTimeout(() => rej(new Error("
+                    "'boot timed out')), ms))])", self.boot_timeout * 1000)
+            except Exception as e:
+                raise HarnessError(f"Pyodide did not boot: {e}\n" + self.console_tail()) from e
+            self.run(BROWSER_HELPERS + "\n'ok'")
+            self.boot_seconds = time.perf_counter() - t
+            yield self
+
+    def console_tail(self, n: int = 30) -> str:
+        return "\n".join(self.console[-n:])
+
+    def run(self, code: str, timeout: float = 120.0):
+        """Run CODE in the worker (top-level await allowed); returns its final str value."""
+        try:
+            return self.page.evaluate("([code, ms]) => window.runPython(code, ms)",
+                                      [code, timeout * 1000])
+        except Exception as e:
+            raise HarnessError(f"{e}\n--- browser console ---\n{self.console_tail()}") from None
+
+    def call(self, func: str, *args, timeout: float = 120.0, **kwargs):
+        """``await FUNC(*args, **kwargs)`` in the worker; FUNC returns JSON, decoded here."""
+        payload = json.dumps([args, kwargs])
+        code = (f"import json as _j\n_a, _k = _j.loads({payload!r})\n"
+                f"_r = {func}(*_a, **_k)\n"
+                f"if hasattr(_r, '__await__'):\n    _r = await _r\n_r")
+        return json.loads(self.run(code, timeout))
+
+    def read(self, store: str, path: str, sels: list, **store_options) -> dict:
+        """Read SELS of array PATH in store STORE (a name under stores_root) in the browser."""
+        out = self.call("h_read", self.store_url(store), path, [sel_to_json(s) for s in sels],
+                        **store_options)
+        out["results"] = [{"error": r["error"]} if "error" in r else {"value": unpack(r["ok"])}
+                          for r in out["results"]]
+        return out
+
+
+# ------------------------------------------------------------------------- sharding: ideal
+
+
+def ideal_shard_reads(array_dir: Path, sel: tuple) -> dict:
+    """The ideal data traffic for reading SEL (basic slices/ints) of a sharded v3 array on disk:
+    one index request per touched shard (a missing shard's 404 included), then the needed inner
+    chunks, back-to-back ones merged into one request. Returns
+    {"requests", "bytes", "index_requests", "runs", "shards"}."""
+    meta = json.loads((array_dir / "zarr.json").read_text())
+    shape = meta["shape"]
+    shard_shape = meta["chunk_grid"]["configuration"]["chunk_shape"]
+    sharding = meta["codecs"][0]
+    assert sharding["name"] == "sharding_indexed", sharding
+    inner = sharding["configuration"]["chunk_shape"]
+    location = sharding["configuration"].get("index_location", "end")
+    index_codecs = [c["name"] for c in sharding["configuration"]["index_codecs"]]
+    assert index_codecs in (["bytes", "crc32c"], ["bytes"]), index_codecs
+    per_shard = [s // i for s, i in zip(shard_shape, inner)]
+    n_inner = int(np.prod(per_shard))
+    index_bytes = 16 * n_inner + (4 if "crc32c" in index_codecs else 0)
+    enc = meta.get("chunk_key_encoding", {"name": "default"})
+    sep = enc.get("configuration", {}).get("separator", "/")
+
+    sel = sel if isinstance(sel, tuple) else (sel,)
+    sel = sel + (slice(None),) * (len(shape) - len(sel))
+    # inner chunk indices touched along each axis
+    touched = []
+    for n, s, i in zip(shape, sel, inner):
+        idx = range(n)[s] if isinstance(s, slice) else [s % n]
+        touched.append(sorted({k // i for k in idx}))
+    by_shard: dict[tuple, list[tuple]] = {}
+    for combo in np.array(np.meshgrid(*touched, indexing="ij")).reshape(len(shape), -1).T:
+        shard = tuple(int(c) // p for c, p in zip(combo, per_shard))
+        local = tuple(int(c) % p for c, p in zip(combo, per_shard))
+        by_shard.setdefault(shard, []).append(local)
+    total_bytes, runs_total, present = 0, 0, 0
+    for shard, locals_ in by_shard.items():
+        key = "c" + sep + sep.join(map(str, shard)) if enc["name"] == "default" else ".".join(
+            map(str, shard))
+        f = array_dir / key
+        if not f.exists():
+            continue  # the index request 404s, no body
+        present += 1
+        raw = f.read_bytes()
+        body = raw[-index_bytes:] if location == "end" else raw[:index_bytes]
+        index = np.frombuffer(body[:16 * n_inner], "<u8").reshape(*per_shard, 2)
+        total_bytes += index_bytes
+        entries = sorted((int(index[loc][0]), int(index[loc][1])) for loc in locals_
+                         if int(index[loc][0]) != 2**64 - 1)
+        runs: list[list[int]] = []
+        for o, n in entries:
+            if runs and runs[-1][0] + runs[-1][1] == o:
+                runs[-1][1] += n
+            else:
+                runs.append([o, n])
+        runs_total += len(runs)
+        total_bytes += sum(n for _, n in runs)
+    return {"requests": len(by_shard) + runs_total, "bytes": total_bytes,
+            "index_requests": len(by_shard), "runs": runs_total, "shards": len(by_shard),
+            "present_shards": present}
