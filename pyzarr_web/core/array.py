@@ -24,6 +24,12 @@ def _human(n: int) -> str:
         n /= 1024
 
 
+def _first(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
+
+
 class ZarrArray:
     def __init__(self, store: Store, path: str, metadata: ArrayMetadata,
                  budget_bytes: int = DEFAULT_BUDGET):
@@ -90,10 +96,13 @@ class ZarrArray:
                 progress(done, total)
 
         # a TaskGroup cancels every outstanding fetch if one fails or the caller is cancelled
-        async with asyncio.TaskGroup() as tg:
-            for coords, csel, osel in plan:
-                tg.create_task(pipeline.read_into(self.store, self._key(coords), spec, csel,
-                                                  out[osel + (Ellipsis,)], tick))
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for coords, csel, osel in plan:
+                    tg.create_task(pipeline.read_into(self.store, self._key(coords), spec, csel,
+                                                      out[osel + (Ellipsis,)], tick))
+        except BaseExceptionGroup as group:
+            raise _first(group) from None  # callers catch ZarrError, not groups
         return final_view(out, dims)
 
     def __repr__(self) -> str:
