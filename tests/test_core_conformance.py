@@ -8,7 +8,6 @@ F order × consolidated or not × fixed and random selections.
 
 from __future__ import annotations
 
-import asyncio
 import warnings
 from dataclasses import dataclass, field
 

@@ -4,7 +4,6 @@ coalescing, bounded concurrency and cancellation."""
 from __future__ import annotations
 
 import asyncio
-import os
 import zipfile
 
 import crc32c as crc32c_pkg
