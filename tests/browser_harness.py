@@ -86,6 +86,11 @@ class RequestLog:
         rng = headers.get(b"range")
         req = Request(scope["path"], rng.decode() if rng else None)
 
+        # Logged on arrival and counted before each send: by the time the browser has a response,
+        # its record is complete (logging after the app returns would race with the test).
+        with self._lock:
+            self.requests.append(req)
+
         async def counting_send(message):
             if message["type"] == "http.response.start":
                 req.status = message["status"]
@@ -93,11 +98,7 @@ class RequestLog:
                 req.body_bytes += len(message.get("body", b""))
             await send(message)
 
-        try:
-            await self.app(scope, receive, counting_send)
-        finally:
-            with self._lock:
-                self.requests.append(req)
+        await self.app(scope, receive, counting_send)
 
 
 # ------------------------------------------------------------------------ Python in the worker
