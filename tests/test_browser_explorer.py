@@ -1,0 +1,97 @@
+"""The explorer in real Chromium: the built site, served over HTTP with Range, reading stores that
+zarr-python writes in the test. What the page shows is checked against numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import zarr
+from numcodecs import GZip, Zlib
+
+pytestmark = pytest.mark.browser
+
+# The image the page received: the data source of the image glyph in the page's Bokeh document.
+IMAGE_STATS_JS = """() => {
+  const doc = window.Bokeh && window.Bokeh.documents[0];
+  const renderer = doc && doc.get_model_by_name("pzw-image");
+  const image = renderer && renderer.data_source.data.image && renderer.data_source.data.image[0];
+  if (!image || !image.shape || image.shape[0] * image.shape[1] <= 1) return null;
+  let min = Infinity, max = -Infinity, sum = 0, n = 0;
+  for (const v of image) { if (!Number.isNaN(v)) { min = Math.min(min, v); max = Math.max(max, v); sum += v; n++; } }
+  return {shape: Array.from(image.shape), min, max, mean: sum / n, n};
+}"""
+
+
+def write_store(root_dir, zarr_format: int, compressor: str):
+    """A store with nested groups, attributes, a 3-D cube and a 2-D image."""
+    path = root_dir / f"{root_dir.name}-v{zarr_format}-{compressor}.zarr"  # served names are unique per session
+    rng = np.random.default_rng(zarr_format)
+    cube = rng.normal(280, 10, size=(4, 48, 64)).astype("f4")
+    image = (np.add.outer(np.arange(96), np.arange(80)) * 50 % 4096).astype("u2")
+    root = zarr.open_group(path, mode="w", zarr_format=zarr_format)
+    root.attrs["title"] = "browser test store"
+    if zarr_format == 2:
+        codec = {"none": None, "zlib": Zlib(level=3), "gzip": GZip(level=5)}[compressor]
+        kwargs = {"compressors": codec}
+    else:
+        kwargs = {"compressors": None if compressor == "none" else zarr.codecs.GzipCodec(level=5)}
+    sub = root.create_group("climate")
+    sub.attrs["units"] = "K"
+    sub.create_array("cube", shape=cube.shape, chunks=(1, 24, 32), dtype="f4", **kwargs)[:] = cube
+    root.create_group("images").create_array("gradient", shape=image.shape, chunks=(40, 40), dtype="u2",
+                                             **kwargs)[:] = image
+    zarr.consolidate_metadata(path)
+    return path, cube, image
+
+
+def open_explorer(page, http_server, store_path, query: str = "") -> None:
+    url = http_server.add_store(store_path)
+    page.goto(f"{http_server.url}/?store={url}{query}")
+    page.evaluate("() => window.zarrExplorer.ready")
+
+
+def tree_labels(page) -> list[str]:
+    return page.locator("select option").all_inner_texts()
+
+
+def wait_for_image(page, shape):
+    handle = page.wait_for_function(
+        f"() => {{ const s = ({IMAGE_STATS_JS})(); return s && s.shape.join() === '{','.join(map(str, shape))}' && s; }}")
+    return handle.json_value()
+
+
+@pytest.mark.parametrize("zarr_format,compressor", [(2, "zlib"), (2, "none"), (3, "gzip"), (3, "none")])
+def test_tree_then_image_matches_numpy(page, http_server, tmp_path, zarr_format, compressor):
+    store, cube, image = write_store(tmp_path, zarr_format, compressor)
+    open_explorer(page, http_server, store)
+    page.wait_for_function("() => document.querySelectorAll('select option').length >= 3 || "
+                           "Array.from(document.querySelectorAll('*')).some(e => e.shadowRoot)")
+    page.get_by_role("option", name="climate").first.wait_for()
+    labels = tree_labels(page)
+    assert any("climate" in label for label in labels) and any("images" in label for label in labels)
+
+    # selecting a group expands it lazily; its array then shows shape and dtype
+    page.locator("select").first.select_option(label=next(label for label in labels if "images" in label))
+    page.get_by_role("option", name="gradient").first.wait_for()
+    gradient = next(label for label in tree_labels(page) if "gradient" in label)
+    assert "96×80" in gradient and "uint16" in gradient
+    page.locator("select").first.select_option(label=gradient)
+
+    stats = wait_for_image(page, image.shape)
+    assert stats["min"] == image.min() and stats["max"] == image.max()
+    assert stats["mean"] == pytest.approx(image.astype("f8").mean(), rel=1e-6)
+    assert page.external_requests == []
+
+
+def test_the_plot_canvas_shows_an_image(page, http_server, tmp_path):
+    store, cube, _ = write_store(tmp_path, 3, "gzip")
+    open_explorer(page, http_server, store, "&path=climate/cube")
+    stats = wait_for_image(page, cube.shape[1:])
+    assert stats["mean"] == pytest.approx(cube[0].astype("f8").mean(), rel=1e-5)
+    canvas = page.locator("canvas").first
+    png = canvas.screenshot()
+    import imagecodecs
+
+    pixels = imagecodecs.png_decode(png).astype("f8")
+    assert pixels[..., :3].std() > 10, "the plot canvas is blank"
+    assert page.external_requests == [] and not [e for e in page.console_errors if "favicon" not in e]
