@@ -20,7 +20,7 @@ default build only verifies. Nothing at run time is fetched from another origin.
 from __future__ import annotations
 
 import argparse
-import base64
+import gzip
 import hashlib
 import io
 import json
@@ -46,13 +46,12 @@ PYODIDE_VERSION = "0.29.0"
 PY_TAG = "3.13"
 WASM_PLATFORM = "pyemscripten_2025_0_wasm32"
 #: Bump when slimming/compiling changes, so cached staged trees are rebuilt.
-PROCESS_VERSION = "6"
+PROCESS_VERSION = "11"
 #: Bytecode optimisation level of the shipped .pyc (2: no docstrings, no asserts -- smaller and
 #: faster to load; nothing we ship needs docstrings at run time).
 PYC_OPTIMIZE = 2
-#: ...except for packages that read docstrings at import time (Bokeh builds property docs, numpy
-#: attaches docs to C functions).
-KEEP_DOCSTRINGS = {"bokeh", "numpy"}
+#: ...except for packages that read docstrings at import time (numpy attaches docs to C functions).
+KEEP_DOCSTRINGS = {"numpy"}
 #: Site-packages inside Pyodide.
 SITE_PACKAGES = "/lib/python3.13/site-packages"
 
@@ -71,6 +70,10 @@ STDLIB_DROP = (
     "smtplib.py", "poplib.py", "ftplib.py", "nntplib.py", "turtle.py", "idlelib/", "lib2to3/", "ensurepip/",
     "venv/", "tkinter/", "curses/", "dbm/", "sqlite3/", "pydoc_data/", "this.py", "antigravity.py",
     "__phello__/", "test/", "tabnanny.py", "pickletools.py", "trace.py", "zipapp.py",
+    # no processes in a browser; pure-Python fallbacks of C modules Pyodide has; Windows-only
+    "multiprocessing/", "_pyio.py", "_pydatetime.py", "_pydecimal.py", "plistlib.py", "bdb.py",
+    "modulefinder.py", "http/server.py", "asyncio/windows_events.py", "asyncio/windows_utils.py",
+    "ctypes/macholib/", "ctypes/wintypes.py", "msvcrt", "winreg", "_aix_support.py", "_osx_support.py",
 )
 #: Codecs kept from encodings/ (UTF-*, ASCII, Latin-1 and a few common ones).
 STDLIB_ENCODINGS = (
@@ -271,26 +274,42 @@ def _fetch_raw(entry: dict, entries: dict[str, dict], dest_dir: Path, *, filenam
         return final
 
 
+def _cached_path(entry: dict) -> Path:
+    # content-addressed: a lock naming another hash never touches a good cached file
+    return _download_dir() / entry["sha256"][:16] / entry["filename"]
+
+
+def _mismatch(entry: dict, actual: str, where: str) -> BundleError:
+    return BundleError(
+        f"sha256 mismatch for {entry['filename']} from {_source_label(entry)}:\n"
+        f"  lock says {entry['sha256']}\n  {where} has {actual}\n"
+        f"  (if the lock is what should change, run `python build.py --update-lock`)"
+    )
+
+
 def ensure_input(entry: dict, entries: dict[str, dict]) -> Path:
     """Return the cached, hash-verified file for ENTRY, downloading it if needed."""
-    path = _download_dir() / entry["filename"]
-    if path.is_file() and sha256_file(path) == entry["sha256"]:
-        return path
-    if not path.is_file():
-        try:
-            path = _fetch_raw(entry, entries, _download_dir(), filename=entry["filename"])
-        except BundleError as exc:
-            raise BundleError(f"missing bundle file {entry['filename']} from {_source_label(entry)}: {exc}") from None
-    actual = sha256_file(path)
+    path = _cached_path(entry)
+    if path.is_file():
+        if sha256_file(path) == entry["sha256"]:
+            return path
+        path.unlink()  # damaged cache entry: fetch again
+    # Registries never serve two different files under one name: a cached file of the same
+    # name with another hash means the lock (or the file) was altered. Say so, offline.
+    for other in _download_dir().glob(f"*/{entry['filename']}"):
+        actual = sha256_file(other)
+        if actual != entry["sha256"]:
+            raise _mismatch(entry, actual, f"the cached file {other.relative_to(REPO)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        got = _fetch_raw(entry, entries, path.parent, filename=entry["filename"])
+    except BundleError as exc:
+        raise BundleError(f"missing bundle file {entry['filename']} from {_source_label(entry)}: {exc}") from None
+    actual = sha256_file(got)
     if actual != entry["sha256"]:
-        bad = path.with_name(path.name + ".bad")
-        os.replace(path, bad)
-        raise BundleError(
-            f"sha256 mismatch for {entry['filename']} from {_source_label(entry)}:\n"
-            f"  lock says {entry['sha256']}\n  file has  {actual}\n"
-            f"  (moved aside to {bad}; if the lock is what changed, run `python build.py --update-lock`)"
-        )
-    return path
+        got.unlink()
+        raise _mismatch(entry, actual, "the downloaded file")
+    return got
 
 
 def update_lock(path: Path = LOCK_PATH) -> dict:
@@ -311,9 +330,10 @@ def update_lock(path: Path = LOCK_PATH) -> dict:
         with tempfile.TemporaryDirectory() as tmp:
             f = _fetch_raw(entry, entries, Path(tmp), filename=None)
             entry["filename"], entry["sha256"], entry["size"] = f.name, sha256_file(f), f.stat().st_size
-            os.replace(f, _download_dir() / f.name)
+            _cached_path(entry).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, _cached_path(entry))
         if inp.kind == "npm":
-            core = _extract_pyodide(_download_dir() / entry["filename"], entry["sha256"])
+            core = _extract_pyodide(_cached_path(entry), entry["sha256"])
             entry["files"] = {n: sha256_file(core / n) for n in PYODIDE_CORE}
         out.append(entry)
     lock = {
@@ -398,19 +418,24 @@ _DROP_SUFFIXES = (".pyi", ".pyx", ".pxd", ".c", ".h", ".cpp", ".a", ".map", ".ts
 _DROP_PREFIXES = (
     "panel/dist/", "panel/tests/", "bokeh/server/static/", "bokeh/sampledata/", "numpy/_core/include/",
     "numpy/f2py/", "numpy/_pyinstaller/", "numpy/typing/tests/", "imagecodecs/licenses/",
+    # hashes for CDN script tags, Jupyter/notebook extensions, JS tooling files, man pages
+    "bokeh/sphinxext/", "pyviz_comms/labextension/static/",
+    "panel/package-lock.json", "panel/eslint.config.js", "tqdm/tqdm.1",
 )
 
 
-def _keep_member(name: str) -> bool:
+def _keep_member(name: str, version: str = "") -> bool:
     if name.endswith("/"):
         return False
+    if name.startswith("bokeh/_sri/"):  # script hashes of every Bokeh release: keep our own
+        return name == f"bokeh/_sri/{version}.json"
     if name.startswith(_DROP_PREFIXES):
         return False
     parts = name.split("/")
     if any(p in _DROP_DIRS for p in parts[:-1]):
         return False
     if parts[0].endswith(".dist-info"):
-        return parts[-1] in ("METADATA", "WHEEL", "top_level.txt", "entry_points.txt")
+        return parts[-1] in ("METADATA", "top_level.txt", "entry_points.txt")
     if parts[0].endswith(".data"):  # jupyter extension files and the like
         return False
     return not name.endswith(_DROP_SUFFIXES)
@@ -425,10 +450,13 @@ def _stage_wheel(entry: dict, wheel: Path) -> Path:
     dest.mkdir(parents=True)
     with zipfile.ZipFile(wheel) as zf:
         for info in zf.infolist():
-            if _keep_member(info.filename):
+            if _keep_member(info.filename, entry["version"]):
                 target = dest / info.filename
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(zf.read(info))
+                data = zf.read(info)
+                if info.filename.endswith(".dist-info/METADATA"):
+                    data = data.split(b"\n\n", 1)[0] + b"\n"  # headers only, no long description
+                target.write_bytes(data)
     (dest / ".staged").write_text("")
     return dest
 
@@ -637,13 +665,19 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
     _zip_files(_collect([stdlib]), tmp)
     stdlib_name = _hashed_name("python_stdlib", tmp.read_bytes(), ".zip")
     os.replace(tmp, pyo_dir / stdlib_name)
+    # the wasm module, gzipped (8.6 -> 2.8 MB); the worker inflates it with DecompressionStream
+    wasm = (pyo_dir / "pyodide.asm.wasm").read_bytes()
+    wasm_gz = gzip.compress(wasm, 9, mtime=0)
+    wasm_gz_name = _hashed_name("pyodide.asm", wasm_gz, ".wasm.gz")
+    (pyo_dir / wasm_gz_name).write_bytes(wasm_gz)
     # our own minimal lock: loadPyodide needs one, we install nothing by name
     official = json.loads((core / "pyodide-lock.json").read_text())
     manifest["pyodide"] = {
         "index": f"pyodide/{lock['pyodide']}/",
         "stdlib": stdlib_name,
+        "wasm_gz": wasm_gz_name,
         "lock_info": official["info"],
-        "files": {n: (pyo_dir / n).stat().st_size for n in ("pyodide.asm.js", "pyodide.asm.wasm", stdlib_name)},
+        "files": {n: (pyo_dir / n).stat().st_size for n in ("pyodide.asm.js", wasm_gz_name, stdlib_name)},
     }
 
     # Python archives. Split-off parts of a package become lazy archives of their own.
@@ -742,14 +776,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--update-lock", action="store_true",
                     help=f"re-resolve the inputs and rewrite {LOCK_PATH.relative_to(REPO)} before building")
     ap.add_argument("--lock-only", action="store_true", help="with --update-lock: do not build")
+    ap.add_argument("--lock", type=Path, default=LOCK_PATH, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     try:
         if args.update_lock:
-            update_lock()
-            print(f"wrote {LOCK_PATH}")
+            update_lock(args.lock)
+            print(f"wrote {args.lock}")
             if args.lock_only:
                 return
-        build_site(args.out)
+        build_site(args.out, lock_path=args.lock)
     except BundleError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

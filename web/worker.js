@@ -47,17 +47,57 @@ function reportDownload(force) {
 
 // Count bytes of the runtime files that loadPyodide fetches itself. The response handed back is
 // the original (so streaming compilation and the code cache keep working); a clone is read
-// alongside only to count.
-const trackedSuffixes = ["pyodide.asm.wasm", ".zip"];
+// alongside only to count. The wasm module is shipped gzipped: its request is answered from the
+// .gz file, inflated on the fly (unless the server already did, e.g. Content-Encoding: gzip).
+const trackedSuffixes = [".zip"];
+let wasmGzURL = null;
 const nativeFetch = self.fetch.bind(self);
 self.fetch = async (input, init) => {
-  const response = await nativeFetch(input, init);
   const url = typeof input === "string" ? input : input.url || String(input);
+  if (wasmGzURL && url.endsWith("/pyodide.asm.wasm") && typeof DecompressionStream === "function") {
+    const gz = await nativeFetch(wasmGzURL, init);
+    if (gz.ok && gz.body) {
+      return new Response(await gunzipIfNeeded(gz), {
+        status: 200,
+        headers: { "Content-Type": "application/wasm" },
+      });
+    }
+  }
+  const response = await nativeFetch(input, init);
   if (response.ok && response.body && trackedSuffixes.some((s) => url.endsWith(s))) {
     countBody(response.clone());
   }
   return response;
 };
+
+async function gunzipIfNeeded(response) {
+  const reader = response.body.getReader();
+  const first = await reader.read();
+  const head = first.done ? new Uint8Array(0) : first.value;
+  receivedBytes += head.byteLength;
+  const isGzip = head.byteLength > 1 && head[0] === 0x1f && head[1] === 0x8b;
+  let stream = new ReadableStream({
+    start(controller) {
+      if (head.byteLength) controller.enqueue(head);
+      if (first.done) controller.close();
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) {
+        controller.close();
+        return;
+      }
+      receivedBytes += value.byteLength;
+      reportDownload(false);
+      controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  if (isGzip) stream = stream.pipeThrough(new DecompressionStream("gzip"));
+  return stream;
+}
 
 async function countBody(response) {
   const reader = response.body.getReader();
@@ -95,6 +135,7 @@ async function fetchBytes(url) {
 // ------------------------------------------------------------------------------- boot
 async function start({ manifest, base, search }) {
   const indexURL = new URL(manifest.pyodide.index, base).href;
+  if (manifest.pyodide.wasm_gz) wasmGzURL = indexURL + manifest.pyodide.wasm_gz;
   const files = manifest.pyodide.files;
   totalBytes = manifest.download_bytes;
   // pyodide.asm.js is loaded by import(), not fetch(): counted when the runtime is up.

@@ -1,0 +1,172 @@
+"""Shared fixtures: the built site, an HTTP server for it (plus test stores), real Chromium.
+
+* ``site_dir``     the built ``dist/`` (fails, telling to run ``python build.py``, if missing)
+* ``http_server``  the project's server (``pyzarr_web.serve.make_app``) on a free loopback port,
+                   serving the site at ``/`` and directories registered with
+                   ``http_server.add_store(path)`` at ``/data/<dirname>``
+* ``browser``      Playwright Chromium at /usr/bin/chromium (fails, never skips, when missing)
+* ``page``         a fresh context (cold cache) and page; every request to another origin is
+                   aborted and recorded in ``page.external_requests``; console errors and page
+                   errors are collected in ``page.console_errors`` (all messages in ``page.console``)
+
+Browser tests are marked ``@pytest.mark.browser``.
+
+One Playwright per process: the sync API refuses to start a second instance while one runs in
+the same thread, so every ``sync_playwright()`` in the test session (fixtures here, helpers in
+other test modules) shares one instance, stopped at the end of the session.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SITE = REPO / "dist"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding"]
+BOOT_TIMEOUT_MS = 120_000
+
+
+# ------------------------------------------------------------------------------ one Playwright
+
+class _SharedPlaywright:
+    """Stands in for ``playwright.sync_api.sync_playwright()`` during the test session."""
+
+    _instance = None
+    _manager = None
+
+    def _get(self):
+        if _SharedPlaywright._instance is None:
+            _SharedPlaywright._manager = _real_sync_playwright()
+            _SharedPlaywright._instance = _SharedPlaywright._manager.start()
+        return _SharedPlaywright._instance
+
+    def __enter__(self):
+        return self._get()
+
+    def __exit__(self, *exc):
+        return False
+
+    def start(self):
+        return self._get()
+
+    def stop(self):
+        pass
+
+    @classmethod
+    def shutdown(cls):
+        if cls._instance is not None:
+            cls._instance.stop()
+            cls._instance = None
+
+
+try:
+    import playwright.sync_api as _pw_sync
+
+    _real_sync_playwright = _pw_sync.sync_playwright
+    _pw_sync.sync_playwright = _SharedPlaywright
+except ImportError:  # reported by the browser fixture
+    _pw_sync = None
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _SharedPlaywright.shutdown()
+
+
+# ------------------------------------------------------------------------------ site and server
+
+@pytest.fixture(scope="session")
+def site_dir() -> Path:
+    if not (SITE / "manifest.json").is_file() or not (SITE / "index.html").is_file():
+        pytest.fail(f"no built site in {SITE}: run `python build.py` first (CI builds before testing)",
+                    pytrace=False)
+    return SITE
+
+
+class _SiteServer:
+    """ASGI app serving the site and a growing list of store directories."""
+
+    def __init__(self, site: Path) -> None:
+        from pyzarr_web.serve import make_app
+
+        self._make_app = make_app
+        self.site = site
+        self.stores: list[Path] = []
+        self._lock = threading.Lock()
+        self._app = make_app(site, [])
+        self.url = ""
+
+    async def __call__(self, scope, receive, send):
+        await self._app(scope, receive, send)
+
+    def add_store(self, path: Path) -> str:
+        """Serve directory PATH at /data/<its name>; returns that absolute URL."""
+        path = Path(path).resolve()
+        with self._lock:
+            if path not in self.stores:
+                names = {p.name for p in self.stores}
+                if path.name in names:
+                    raise ValueError(f"a store named {path.name!r} is already served")
+                self.stores.append(path)
+                self._app = self._make_app(self.site, list(self.stores))
+        return f"{self.url}/data/{path.name}"
+
+
+@pytest.fixture(scope="session")
+def http_server(site_dir):
+    from pyzarr_web.serve import run_in_thread
+
+    server = _SiteServer(site_dir)
+    with run_in_thread(server) as base:
+        server.url = base
+        yield server
+
+
+# ------------------------------------------------------------------------------ browser
+
+@pytest.fixture(scope="session")
+def browser():
+    if _pw_sync is None:
+        pytest.fail("playwright is not installed (pip install -e .[test])", pytrace=False)
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
+    pw = _SharedPlaywright().start()
+    b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def page(browser, http_server):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(BOOT_TIMEOUT_MS)
+    page.external_requests = []
+    page.console = []
+    page.console_errors = []
+    origin = http_server.url
+
+    def route(r):
+        url = r.request.url
+        if url == origin or url.startswith(origin + "/"):
+            r.continue_()
+        else:
+            page.external_requests.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+
+    def on_console(msg):
+        page.console.append(f"{msg.type}: {msg.text}")
+        if msg.type == "error":
+            page.console_errors.append(msg.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda err: page.console_errors.append(f"pageerror: {err}"))
+    yield page
+    context.close()
