@@ -1,0 +1,135 @@
+"""Names of nodes that a node's metadata refers to, for stores that cannot list (HTTP without
+consolidated metadata). Each function reads attributes only; :meth:`Hierarchy.walk` probes the
+metadata documents of the paths they return and feeds what it finds back in.
+
+Conventions understood (paths are relative to the group holding the attribute unless noted):
+
+* OME-NGFF 0.4 (top-level attributes) and 0.5 (under ``attributes.ome``):
+  ``multiscales[*].datasets[*].path``; an image's optional ``labels`` child group, whose
+  ``labels`` attribute lists label images; ``plate.wells[*].path``; ``well.images[*].path``;
+  bioformats2raw's ``OME`` group (its ``series`` list is relative to the parent) and first
+  series ``0``.
+* ndpyramid: ``multiscales[*].datasets[*].path`` (as OME-NGFF 0.4).
+* GeoZarr: ``multiscales.tile_matrix_set.tileMatrices[*].id`` (an OGC TileMatrixSet whose
+  matrix identifiers are the level groups' relative paths), and the zarr-conventions
+  multiscales ``multiscales.layout[*].asset`` / ``derived_from``.
+* xarray / CF, relative to the array's parent group: dimension names (``_ARRAY_DIMENSIONS`` or v3
+  ``dimension_names``) name 1-D coordinate arrays; ``coordinates``, ``grid_mapping``,
+  ``bounds``, ``climatology``, ``ancillary_variables`` and ``cell_measures`` name variables;
+  a group's own ``coordinates`` attribute (xarray writes it for coordinates no variable names)
+  is relative to that group.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+#: CF attributes of a variable whose value names other variables of the same group
+_CF_VARIABLE_ATTRS = ("coordinates", "grid_mapping", "bounds", "climatology",
+                      "ancillary_variables", "cell_measures")
+
+MAX_NAME = 255
+
+
+def _list(value) -> list:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return [value]
+    return []
+
+
+def _strings(items, key: str) -> Iterator[str]:
+    for item in _list(items):
+        if isinstance(item, dict) and isinstance(item.get(key), str):
+            yield item[key]
+
+
+def _cf_names(attr: str, value) -> Iterator[str]:
+    """Variable names in a CF attribute value ("lat lon", "crs: x y", "area: cell_area")."""
+    if not isinstance(value, str):
+        return
+    for token in value.split():
+        if attr == "cell_measures" and token.endswith(":"):
+            continue  # "area:" is the measure, "cell_area" the variable
+        yield token.rstrip(":")
+
+
+def _namespaces(attributes: dict) -> list[dict]:
+    """OME-NGFF 0.5 keeps its metadata under "ome"; 0.4 and the others at the top."""
+    out = [attributes]
+    if isinstance(attributes.get("ome"), dict):
+        out.append(attributes["ome"])
+    return out
+
+
+def _multiscales(ns: dict) -> Iterator[tuple[str, list[str]]]:
+    """(kind, level paths) of each multiscales entry: OME-NGFF/ndpyramid datasets, GeoZarr
+    TileMatrixSet matrices, zarr-conventions layout assets."""
+    for ms in _list(ns.get("multiscales")):
+        if not isinstance(ms, dict):
+            continue
+        yield "datasets", list(_strings(ms.get("datasets"), "path"))
+        tms = ms.get("tile_matrix_set")
+        if isinstance(tms, dict):
+            yield "tiles", list(_strings(tms.get("tileMatrices"), "id"))
+        yield "layout", [*_strings(ms.get("layout"), "asset"),
+                         *_strings(ms.get("layout"), "derived_from")]
+
+
+def multiscale_levels(attributes: dict) -> list[str]:
+    """The level paths of a multiscale group (relative to it): the same variable is expected
+    under each level."""
+    return list(dict.fromkeys(p for ns in _namespaces(attributes)
+                              for _, paths in _multiscales(ns) for p in paths))
+
+
+def group_references(attributes: dict) -> list[tuple[int, str]]:
+    """(levels up, relative path) pairs a group's attributes refer to: 0 = below this group,
+    1 = below its parent."""
+    out: list[tuple[int, str]] = []
+    for ns in _namespaces(attributes):
+        image = False
+        for kind, paths in _multiscales(ns):
+            out += [(0, p) for p in paths]
+            image = image or (kind == "datasets" and bool(paths))
+        if image:
+            out.append((0, "labels"))  # OME-NGFF: an image's label images live in "labels"
+        labels = ns.get("labels")
+        if isinstance(labels, list):
+            out += [(0, p) for p in labels if isinstance(p, str)]
+        plate = ns.get("plate")
+        if isinstance(plate, dict):
+            out += [(0, p) for p in _strings(plate.get("wells"), "path")]
+        well = ns.get("well")
+        if isinstance(well, dict):
+            out += [(0, p) for p in _strings(well.get("images"), "path")]
+        series = ns.get("series")
+        if isinstance(series, list):  # bioformats2raw "OME" group: paths relative to the parent
+            out += [(1, p) for p in series if isinstance(p, str)]
+        if "bioformats2raw.layout" in ns:
+            out += [(0, "OME"), (0, "0")]
+    out += [(0, name) for name in _cf_names("coordinates", attributes.get("coordinates"))]
+    return out
+
+
+def array_references(attributes: dict, dimension_names: list | None) -> list[tuple[int, str]]:
+    """Sibling variables an array refers to (all relative to its parent group)."""
+    out = [(1, n) for n in dimension_names or () if isinstance(n, str)]
+    for attr in _CF_VARIABLE_ATTRS:
+        out += [(1, n) for n in _cf_names(attr, attributes.get(attr))]
+    return out
+
+
+def resolve(base: str, relative: str) -> str | None:
+    """``relative`` joined under ``base``, or None if it is not a plain relative node path
+    (absolute, ``..``, empty parts, URLs, query or fragment characters, hidden names)."""
+    relative = relative.strip()
+    if not relative or relative.startswith("/") or len(relative) > 4 * MAX_NAME:
+        return None
+    parts = relative.split("/")
+    for part in parts:
+        if (not part or part.startswith(".") or len(part) > MAX_NAME
+                or any(c in part for c in "?#\\:%") or not part.isprintable()):
+            return None
+    return "/".join([base, *parts]) if base else "/".join(parts)
