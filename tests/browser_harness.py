@@ -6,7 +6,8 @@ Range, CORS, MIME types), all on one origin::
 
     /                  the built site: Pyodide runtime, package archives, manifest.json
     /data/harness/     tests/harness/index.html, harness.js, worker.js
-    /data/stores/...   STORES_ROOT (stores may be written into it at any time)
+    /data/stores/...   STORES_ROOT (stores may be written into it at any time), served with
+                       Cache-Control: no-store so every read reaches the server and is counted
 
 The worker boots Pyodide from the site and installs the build manifest's archives and the
 product's lazy-package import hook, then runs Python snippets sent by ``Harness.run``. Helpers
@@ -66,8 +67,9 @@ class Request:
 class RequestLog:
     """ASGI wrapper recording each request's path, Range header, status and body bytes sent."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, no_store_prefix: str | None = None) -> None:
         self.app = app
+        self.no_store_prefix = no_store_prefix
         self.requests: list[Request] = []
         self._lock = threading.Lock()
 
@@ -91,9 +93,17 @@ class RequestLog:
         with self._lock:
             self.requests.append(req)
 
+        no_store = self.no_store_prefix is not None and req.path.startswith(self.no_store_prefix)
+
         async def counting_send(message):
             if message["type"] == "http.response.start":
                 req.status = message["status"]
+                if no_store:
+                    # Chromium would otherwise keep ranges it saw and revalidate them (304, no
+                    # body): every read's traffic must reach the server to be counted.
+                    message = dict(message)
+                    message["headers"] = [(k, v) for k, v in message["headers"] if k.lower() not in (
+                        b"cache-control", b"etag", b"last-modified")] + [(b"cache-control", b"no-store")]
             elif message["type"] == "http.response.body":
                 req.body_bytes += len(message.get("body", b""))
             await send(message)
@@ -228,7 +238,8 @@ class Harness:
         from playwright.sync_api import sync_playwright
 
         self.stores_root.mkdir(parents=True, exist_ok=True)
-        self.log = RequestLog(make_app(self.site, [self.stores_root, HARNESS_DIR]))
+        self.log = RequestLog(make_app(self.site, [self.stores_root, HARNESS_DIR]),
+                              no_store_prefix=f"/data/{self.stores_root.name}/")
         with run_in_thread(self.log) as base, contextlib.ExitStack() as stack:
             self.base = base
             if browser is None:

@@ -1,0 +1,219 @@
+"""Decode benchmark: ``python -m pyzarr_web.bench_decode [--repeats N] [--shim-httpx]``.
+
+Writes the same arrays with zarr-python (2048 x 2048 uint16, 256^2 chunks: blosc-lz4, blosc-zstd,
+gzip, and sharded zstd with 1024^2 shards) and reads each whole array
+
+* on CPython with zarr-python (numcodecs, native code) from the local directory;
+* in the browser: the pyzarr-web core in Pyodide in the harness Web Worker in Chromium
+  (tests/browser_harness.py, the built dist/), once from memory (the store's files fetched
+  first: decode and assembly only) and once over HTTP with Range from the project's server.
+
+Throughput is MB/s of decoded output, best of N; the ratio is browser (memory) / CPython.
+Then, for region reads of the sharded array in the browser, the requests and bytes the server
+saw vs the ideal (one index read per shard + the compressed bytes of the needed inner chunks).
+
+Figures only, not a test. Needs a source checkout with a built site (``python build.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHAPE = (2048, 2048)
+CHUNKS = (256, 256)
+SHARDS = (1024, 1024)
+DTYPE = "uint16"
+REGIONS = [
+    ("[100:600, 300:900]", (slice(100, 600), slice(300, 900))),
+    ("[1000:1100, 1000:1100]", (slice(1000, 1100), slice(1000, 1100))),
+    ("[::512, :]", (slice(None, None, 512), slice(None))),
+    ("[:, 1500]", (slice(None), 1500)),
+    ("[:, :]", (slice(None), slice(None))),
+]
+
+# Runs in the worker after the harness helpers.
+BROWSER_BENCH = r'''
+from pyzarr_web.core import raw_store, wrap
+from pyzarr_web.core.stores.memory import MemoryStore
+
+
+async def h_bench(url, path, keys, repeats):
+    raw = raw_store(url)
+    values = {k: await raw.get(k) for k in keys}
+    mem = MemoryStore(values)
+    out = {"memory": [], "http": []}
+    for kind in ("memory", "http"):
+        for _ in range(repeats):
+            store = wrap(mem, cache_bytes=0) if kind == "memory" else open_store(url, cache_bytes=0)
+            arr = await (await Hierarchy.open(store)).array(path)
+            t = time.perf_counter()
+            a = await arr.read(())
+            out[kind].append(time.perf_counter() - t)
+    out["nbytes"] = int(a.nbytes)
+    out["checksum"] = int(a.astype("u8").sum())
+    return json.dumps(out)
+
+
+async def h_region(url, path, spec):
+    arr = await (await Hierarchy.open(open_store(url))).array(path)
+    a = await arr.read(_h_sel(spec))
+    return json.dumps({"shape": list(a.shape), "checksum": int(a.astype("u8").sum())})
+'''
+
+
+def _load_harness():
+    path = REPO_ROOT / "tests" / "browser_harness.py"
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: run from a source checkout of pyzarr-web")
+    spec = importlib.util.spec_from_file_location("browser_harness", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _data() -> np.ndarray:
+    """A smooth field plus noise: compresses like real imagery (neither trivially nor not at all)."""
+    y, x = np.mgrid[0:SHAPE[0], 0:SHAPE[1]].astype("f4")
+    field = 20000 + 8000 * np.sin(x / 97.0) * np.cos(y / 131.0) + 3000 * np.sin((x + y) / 41.0)
+    noise = np.random.default_rng(0).normal(0, 40, SHAPE)
+    return np.clip(field + noise, 0, 65535).astype(DTYPE)
+
+
+def _write(root: Path, data: np.ndarray) -> dict[str, dict]:
+    import zarr
+    from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
+
+    cases = {
+        "blosc-lz4": {"compressors": [BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")]},
+        "blosc-zstd": {"compressors": [BloscCodec(cname="zstd", clevel=3, shuffle="shuffle")]},
+        "gzip": {"compressors": [GzipCodec(level=5)]},
+        "sharded-zstd": {"shards": SHARDS, "compressors": [ZstdCodec(level=3)]},
+    }
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = zarr.open_group(str(root), mode="w", zarr_format=3)
+        for name, kw in cases.items():
+            a = g.create_array(name, shape=SHAPE, chunks=CHUNKS, dtype=DTYPE, fill_value=0, **kw)
+            a[...] = data
+            files = [p for p in (root / name).rglob("*") if p.is_file()]
+            out[name] = {
+                "keys": sorted(p.relative_to(root).as_posix() for p in files),
+                "stored": sum(p.stat().st_size for p in files if p.name != "zarr.json"),
+            }
+    return out
+
+
+def _cpython(root: Path, name: str, repeats: int) -> tuple[float, np.ndarray]:
+    import zarr
+
+    times = []
+    for _ in range(repeats):
+        arr = zarr.open_array(str(root), path=name, mode="r")
+        t = time.perf_counter()
+        a = arr[...]
+        times.append(time.perf_counter() - t)
+    return min(times), a
+
+
+def _core_cpython(root: Path, name: str, repeats: int) -> float:
+    from pyzarr_web.core import Hierarchy, open_store
+
+    async def once() -> float:
+        arr = await (await Hierarchy.open(open_store(str(root), cache_bytes=0))).array(name)
+        t = time.perf_counter()
+        await arr.read(())
+        return time.perf_counter() - t
+
+    return min(asyncio.run(once()) for _ in range(repeats))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m pyzarr_web.bench_decode", description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed reads per figure (best is kept)")
+    parser.add_argument("--shim-httpx", action="store_true",
+                        help="put an empty httpx module in the worker before blosc2 is imported "
+                             "(the shipped blosc2 4.14.1 imports httpx at top level and the bundle "
+                             "does not ship it; this measures blosc as a bundle fix would)")
+    args = parser.parse_args(argv)
+    bh = _load_harness()
+
+    with tempfile.TemporaryDirectory(prefix="pyzarr-bench-") as tmp:
+        stores = Path(tmp) / "stores"
+        root = stores / "bench.zarr"
+        data = _data()
+        info = _write(root, data)
+        # CPython first: Playwright's sync API keeps an event loop running in this thread.
+        native = {}
+        for name in info:
+            t_zarr, ref = _cpython(root, name, args.repeats)
+            native[name] = (t_zarr, _core_cpython(root, name, args.repeats), ref)
+        harness = bh.Harness(stores)
+        with harness.running():
+            if args.shim_httpx:
+                harness.run("import sys, types\nsys.modules.setdefault('httpx', types.ModuleType('httpx'))\n'ok'")
+            harness.run(BROWSER_BENCH + "\n'ok'")
+            env = harness.call("h_env")
+            url = harness.store_url("bench.zarr")
+            print(f"pyzarr-web decode benchmark: {SHAPE[0]}x{SHAPE[1]} {DTYPE}, chunks {CHUNKS[0]}^2, "
+                  f"shards {SHARDS[0]}^2; best of {args.repeats}")
+            print(f"browser: Chromium, Pyodide worker (Python {env['python']}, numpy {env['numpy']}, "
+                  f"codec backend {env['backend']}); boot {harness.boot_seconds:.1f} s"
+                  + ("; httpx shimmed for blosc2" if args.shim_httpx else ""))
+            print()
+            head = (f"{'array':<14}{'ratio':>7}{'decoded MB':>12}{'CPython zarr':>14}{'CPython core':>14}"
+                    f"{'browser mem':>13}{'browser HTTP':>14}{'  ratio = browser mem / CPython zarr'}")
+            print(head.rstrip())
+            print(f"{'':<14}{'':>7}{'':>12}{'MB/s':>14}{'MB/s':>14}{'MB/s':>13}{'MB/s':>14}")
+            ratios = []
+            for name, meta in info.items():
+                t_zarr, t_core, ref = native[name]
+                mb = ref.nbytes / 1e6
+                try:
+                    keys = ["zarr.json"] + [k for k in meta["keys"] if k.startswith(name + "/")]
+                    res = harness.call("h_bench", url, name, keys, args.repeats, timeout=600)
+                except bh.HarnessError as e:
+                    first = [ln for ln in str(e).splitlines() if "Error" in ln][-1:]
+                    print(f"{name:<14}{'n/a':>7}{mb:>12.1f}{mb / t_zarr:>14.0f}{mb / t_core:>14.0f}"
+                          f"  browser failed: {first[0].strip() if first else e}")
+                    continue
+                assert res["nbytes"] == ref.nbytes and res["checksum"] == int(ref.astype("u8").sum()), name
+                t_mem, t_http = min(res["memory"]), min(res["http"])
+                ratio = t_zarr / t_mem
+                ratios.append(ratio)
+                print(f"{name:<14}{ratio:>7.2f}{mb:>12.1f}{mb / t_zarr:>14.0f}{mb / t_core:>14.0f}"
+                      f"{mb / t_mem:>13.0f}{mb / t_http:>14.0f}")
+            if ratios:
+                print(f"geometric mean ratio {float(np.exp(np.mean(np.log(ratios)))):.2f} over "
+                      f"{len(ratios)} of {len(info)} arrays (goal >= 0.5 each)")
+
+            print()
+            print("sharded region reads in the browser (sharded-zstd; counted at the server, metadata apart)")
+            print(f"{'region':<24}{'requests':>9}{'ideal':>7}{'bytes':>11}{'ideal':>11}{'bytes/ideal':>13}")
+            name = "sharded-zstd"
+            for label, sel in REGIONS:
+                ideal = bh.ideal_shard_reads(root / name, sel)
+                harness.log.clear()
+                res = harness.call("h_region", url, name, bh.sel_to_json(sel))
+                expect = data[sel]
+                assert res["checksum"] == int(expect.astype("u8").sum()) and tuple(res["shape"]) == expect.shape
+                reqs = [r for r in harness.log.under(f"{url}/{name}/") if not r.path.endswith("zarr.json")]
+                nbytes = sum(r.body_bytes for r in reqs if r.status < 300)
+                print(f"{label:<24}{len(reqs):>9}{ideal['requests']:>7}{nbytes:>11}{ideal['bytes']:>11}"
+                      f"{nbytes / ideal['bytes']:>13.3f}")
+
+
+if __name__ == "__main__":
+    main()
