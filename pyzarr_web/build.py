@@ -558,6 +558,19 @@ def _zip_files(files: dict[str, Path], out: Path) -> None:
             zf.writestr(info, files[name].read_bytes())
 
 
+def _tar_gz_files(files: dict[str, Path], out: Path) -> None:
+    """Deterministic ustar archive, gzipped as one stream (compresses across files, and the worker
+    inflates it with DecompressionStream while it downloads, then writes files straight into
+    Pyodide's file system without running Python)."""
+    with open(out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tf:
+        for name in sorted(files):
+            data = files[name].read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            tf.addfile(info, io.BytesIO(data))
+
+
 def _top_level(files: dict[str, Path]) -> list[str]:
     names = set()
     for name in files:
@@ -589,13 +602,22 @@ def _copy_hashed(src: Path, out_dir: Path, stem: str, suffix: str) -> str:
     return name
 
 
-def _package_archive(name: str, files: dict[str, Path], py_dir: Path) -> dict:
+def _package_archive(name: str, files: dict[str, Path], py_dir: Path, *, tar: bool = False) -> dict:
+    """A zip of FILES (``url``/``size``); with TAR also a .tar.gz of them (``tar``/``tar_size``)."""
     tmp = py_dir / f".{name}.zip.tmp"
     _zip_files(files, tmp)
     data = tmp.read_bytes()
     fname = _hashed_name(name, data, ".zip")
     os.replace(tmp, py_dir / fname)
-    return {"url": f"py/{fname}", "size": len(data)}
+    out = {"url": f"py/{fname}", "size": len(data)}
+    if tar:
+        tmp = py_dir / f".{name}.tar.gz.tmp"
+        _tar_gz_files(files, tmp)
+        data = tmp.read_bytes()
+        tname = _hashed_name(name, data, ".tar.gz")
+        os.replace(tmp, py_dir / tname)
+        out.update(tar=f"py/{tname}", tar_size=len(data))
+    return out
 
 
 def build_site(out: Path | None = None, *, lock_path: Path = LOCK_PATH) -> Path:
@@ -698,10 +720,11 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
     merged: dict[str, Path] = {}
     for n in eager_pure:
         merged.update(main_files[n])
-    archives = [{"name": "deps", **_package_archive("deps", merged, site / "py"), "packages": eager_pure}]
+    py = site / "py"
+    archives = [{"name": "deps", **_package_archive("deps", merged, py, tar=True), "packages": eager_pure}]
     for n in eager_native:
-        archives.append({"name": n, **_package_archive(n, main_files[n], site / "py"), "packages": [n]})
-    archives.append({"name": "pyzarr_web", **_package_archive("pyzarr_web", _collect([own]), site / "py"),
+        archives.append({"name": n, **_package_archive(n, main_files[n], py, tar=True), "packages": [n]})
+    archives.append({"name": "pyzarr_web", **_package_archive("pyzarr_web", _collect([own]), py, tar=True),
                      "packages": ["pyzarr-web"]})
     manifest["archives"] = archives
     for name in sorted(staged):
@@ -747,10 +770,9 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
     main_js = (web / "main.js").read_text().replace("</script", "<\\/script")
     css = "app/" + _copy_hashed(web / "style.css", app_dir, "style", ".css")
 
-    startup = sum(manifest["pyodide"]["files"].values()) + sum(a["size"] for a in archives)
-    startup += sum((site / s).stat().st_size for s in scripts)
-    manifest["startup_bytes"] = startup
-    manifest["download_bytes"] = sum(manifest["pyodide"]["files"].values()) + sum(a["size"] for a in archives)
+    # what the worker downloads: runtime + the .tar.gz form of the startup archives
+    manifest["download_bytes"] = sum(manifest["pyodide"]["files"].values()) + sum(a["tar_size"] for a in archives)
+    manifest["startup_bytes"] = manifest["download_bytes"] + sum((site / s).stat().st_size for s in scripts)
     manifest["inputs"] = [{k: e[k] for k in ("name", "version", "filename", "sha256", "kind")}
                           for e in lock["inputs"]]
 

@@ -109,10 +109,11 @@ async function countBody(response) {
   }
 }
 
+// Download URL (counting bytes); a gzip stream is inflated while it arrives.
 async function fetchBytes(url) {
   const response = await nativeFetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  const reader = response.body.getReader();
+  const reader = (await gunzipIfNeeded(response)).getReader();
   const chunks = [];
   let size = 0;
   for (;;) {
@@ -120,8 +121,6 @@ async function fetchBytes(url) {
     if (done) break;
     chunks.push(value);
     size += value.byteLength;
-    receivedBytes += value.byteLength;
-    reportDownload(false);
   }
   const out = new Uint8Array(size);
   let off = 0;
@@ -130,6 +129,38 @@ async function fetchBytes(url) {
     off += c.byteLength;
   }
   return out;
+}
+
+// Write the files of an (uncompressed) ustar archive into Pyodide's file system. No Python runs:
+// ~10x faster than unpacking a zip through shutil.
+function untarInto(FS, bytes, dest) {
+  const dec = new TextDecoder();
+  const made = new Set();
+  let off = 0;
+  while (off + 512 <= bytes.length) {
+    const h = bytes.subarray(off, off + 512);
+    if (h[0] === 0) break; // end-of-archive blocks
+    const field = (a, b) => {
+      const f = h.subarray(a, b);
+      const z = f.indexOf(0);
+      return dec.decode(z >= 0 ? f.subarray(0, z) : f);
+    };
+    const prefix = field(345, 500);
+    const name = prefix ? prefix + "/" + field(0, 100) : field(0, 100);
+    const size = parseInt(field(124, 136).trim() || "0", 8);
+    const type = h[156];
+    off += 512;
+    if (type === 48 /* "0" */ || type === 0) {
+      const path = dest + "/" + name;
+      const dir = path.slice(0, path.lastIndexOf("/"));
+      if (!made.has(dir)) {
+        FS.mkdirTree(dir);
+        made.add(dir);
+      }
+      FS.writeFile(path, bytes.subarray(off, off + size));
+    }
+    off += Math.ceil(size / 512) * 512;
+  }
 }
 
 // ------------------------------------------------------------------------------- boot
@@ -144,7 +175,7 @@ async function start({ manifest, base, search }) {
 
   // Everything starts at once: the runtime module, the package archives.
   const pyodideModule = import(indexURL + "pyodide.mjs");
-  const archives = manifest.archives.map((a) => ({ ...a, bytes: fetchBytes(new URL(a.url, base).href) }));
+  const archives = manifest.archives.map((a) => ({ ...a, bytes: fetchBytes(new URL(a.tar, base).href) }));
 
   const { loadPyodide } = await pyodideModule;
   pyodide = await loadPyodide({
@@ -166,7 +197,7 @@ async function start({ manifest, base, search }) {
   mark("downloaded");
   report("Installing packages", WEIGHTS.boot, "", true);
   for (const [a, bytes] of blobs) {
-    pyodide.unpackArchive(bytes, "zip", { extractDir: manifest.site_packages });
+    untarInto(pyodide.FS, bytes, manifest.site_packages);
   }
   pyodide.runPython("import importlib; importlib.invalidate_caches()");
   mark("installed");
