@@ -83,6 +83,7 @@ class _LazyPackages(importlib.abc.MetaPathFinder):
             data = _fetch_sync(_base_url + self.packages[pkg]["url"])
             zipfile.ZipFile(io.BytesIO(data)).extractall(_site_packages)
             self.installed.add(pkg)
+            _add_stubs(self.packages[pkg].get("stubs", []))
             print(f"pyzarr-web: installed {pkg} ({len(data) / 1e6:.1f} MB) in {time.perf_counter() - t:.2f} s")
 
     async def install_async(self, name: str) -> None:
@@ -95,6 +96,7 @@ class _LazyPackages(importlib.abc.MetaPathFinder):
             data = await response.bytes()
             zipfile.ZipFile(io.BytesIO(data)).extractall(_site_packages)
             self.installed.add(pkg)
+            _add_stubs(self.packages[pkg].get("stubs", []))
         importlib.invalidate_caches()
 
 
@@ -120,6 +122,17 @@ class _InstallingLoader(importlib.abc.Loader):
 
 
 _lazy: _LazyPackages | None = None
+
+
+def _add_stubs(names: list[str]) -> None:
+    """Empty stand-ins for modules a lazy package imports but never needs here (see the build)."""
+    import importlib.util  # noqa: PLC0415
+    import types  # noqa: PLC0415
+
+    for name in names:
+        if name not in sys.modules and importlib.util.find_spec(name) is None:
+            mod = types.ModuleType(name, f"pyzarr-web stand-in: {name} is not available in the browser")
+            sys.modules[name] = mod
 
 
 def _fetch_sync(url: str) -> bytes:

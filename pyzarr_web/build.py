@@ -106,6 +106,8 @@ class Input:
     mirror: str | None = None  # mirror: name of the Input holding it
     build_env: dict = field(default_factory=dict)  # sdist: environment for `pip wheel`
     requires: list = field(default_factory=list)  # lazy: other lazy inputs installed with it
+    #: modules replaced by empty stand-ins (if absent) when this lazy package is installed
+    stubs: list = field(default_factory=list)
     #: parts of the package shipped as separate lazy archives: {archive name: [path prefixes]}
     split: dict = field(default_factory=dict)
 
@@ -151,7 +153,10 @@ SPEC: list[Input] = [
     Input("msgpack", "1.2.4", "wasm-wheel", load="lazy"),
     Input("ndindex", "1.8", "wheel", load="lazy"),
     Input("platformdirs", "4.14.7", "wheel", load="lazy"),
-    Input("blosc2", "4.14.1", "wasm-wheel", load="lazy", requires=["msgpack", "ndindex", "platformdirs"]),
+    # blosc2 imports httpx (for remote arrays) at import time; nothing else of it needs httpx, which
+    # has no place in a browser: an empty stand-in module is registered before blosc2 loads.
+    Input("blosc2", "4.14.1", "wasm-wheel", load="lazy", requires=["msgpack", "ndindex", "platformdirs"],
+          stubs=["httpx"]),
     Input("six", "1.17.0", "mirror", load="lazy", mirror="gbdraw",
           member="gbdraw/web/vendor/pyodide-wheels/six-1.17.0-py2.py3-none-any.whl"),
     Input("python-dateutil", "2.9.0.post0", "mirror", load="lazy", mirror="gbdraw", requires=["six"],
@@ -326,6 +331,8 @@ def update_lock(path: Path = LOCK_PATH) -> dict:
             entry["requires"] = inp.requires
         if inp.split:
             entry["split"] = inp.split
+        if inp.stubs:
+            entry["stubs"] = inp.stubs
         entries[inp.name] = entry
         with tempfile.TemporaryDirectory() as tmp:
             f = _fetch_raw(entry, entries, Path(tmp), filename=None)
@@ -734,7 +741,7 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
         files = main_files[name]
         lazy[name] = {**_package_archive(name, files, site / "py"), "version": e["version"],
                       "modules": _top_level(files), "requires": e.get("requires", []),
-                      "dynlibs": _has_dynlibs(files)}
+                      "stubs": e.get("stubs", []), "dynlibs": _has_dynlibs(files)}
     manifest["lazy"] = lazy
 
     # Bokeh and Panel JS/CSS from their wheels. Panel resolves its CSS under
