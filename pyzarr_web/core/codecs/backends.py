@@ -2,7 +2,8 @@
 standard library (Pyodide). Both produce the same bytes; tests run the matrix on both.
 
 Each function takes the compressed bytes and a ``limit`` (maximum decoded size, or None) and returns
-the decoded bytes; the browser backend enforces ``limit`` while decompressing where it can.
+the decoded bytes. ``limit`` is enforced before anything larger is allocated: from the size a
+header announces (zstd, lz4, blosc) or by stopping a streaming decoder at the limit.
 """
 
 from __future__ import annotations
@@ -29,6 +30,74 @@ def _check_limit(name: str, size: int, limit: int | None) -> None:
         raise CodecError(f"{name}: header announces {size} bytes, more than the expected {limit}")
 
 
+_ZSTD_MAGIC = 0xFD2FB528
+_ZSTD_SKIPPABLE = 0x184D2A50  # to 0x184D2A5F
+
+
+def zstd_content_size(data) -> int | None:
+    """Total decompressed size that the zstd frames in ``data`` declare in their headers, or
+    None if a frame does not declare it (streaming writers may omit it). Walks the block
+    headers to find each frame's end; decompresses nothing."""
+    data = memoryview(data).cast("B")
+    n, pos, total = len(data), 0, 0
+
+    def u(at: int, size: int) -> int:
+        if at + size > n:
+            raise CodecError("zstd: data is truncated")
+        return int.from_bytes(data[at:at + size], "little")
+
+    while pos < n:
+        magic = u(pos, 4)
+        if magic & 0xFFFFFFF0 == _ZSTD_SKIPPABLE:
+            pos += 8 + u(pos + 4, 4)
+            continue
+        if magic != _ZSTD_MAGIC:
+            raise CodecError(f"zstd: bad frame magic number {magic:#010x}")
+        fhd = u(pos + 4, 1)
+        single_segment = fhd >> 5 & 1
+        fcs_size = (single_segment, 2, 4, 8)[fhd >> 6]
+        at = pos + 5 + (0 if single_segment else 1) + (0, 1, 2, 4)[fhd & 3]
+        if fcs_size == 0:
+            return None
+        total += u(at, fcs_size) + (256 if fcs_size == 2 else 0)
+        at += fcs_size
+        while True:  # blocks: 3-byte header (last flag, type, size); RLE blocks hold one byte
+            header = u(at, 3)
+            kind = header >> 1 & 3
+            if kind == 3:
+                raise CodecError("zstd: reserved block type (corrupt data)")
+            at += 3 + (1 if kind == 1 else header >> 3)
+            if header & 1:
+                break
+        pos = at + (4 if fhd >> 2 & 1 else 0)  # content checksum
+    if pos > n:
+        raise CodecError("zstd: data is truncated")
+    return total
+
+
+def _zstd_bounded(data, limit: int) -> bytes:
+    """Decode zstd frames that do not declare their size into at most ``limit`` bytes."""
+    import imagecodecs
+    try:
+        return bytes(imagecodecs.zstd_decode(data, out=limit))
+    except imagecodecs.ZstdError as e:
+        if "too small" in str(e):
+            raise CodecError(f"zstd: decompressed data exceeds the expected {limit} bytes") from None
+        raise CodecError(f"zstd: {e}") from e
+
+
+def _gzip(data, limit: int | None) -> bytes:
+    """gzip through zlib, member after member (concatenated members are one gzip stream)."""
+    out, rest = [], data
+    while True:
+        d = zlib.decompressobj(wbits=31)
+        out.append(_bounded(d, rest, None if limit is None else limit - sum(map(len, out)),
+                            "gzip", 0))
+        rest = d.unused_data
+        if not rest.strip(b"\0"):  # trailing zero padding is allowed, as gzip(1) does
+            return b"".join(out)
+
+
 class BrowserBackend:
     name = "browser"
 
@@ -36,7 +105,7 @@ class BrowserBackend:
         return _bounded(zlib.decompressobj(), data, limit, "zlib", 0)
 
     def gzip(self, data, limit):
-        return _bounded(zlib.decompressobj(wbits=31), data, limit, "gzip", 0)
+        return _gzip(data, limit)
 
     def bz2(self, data, limit):
         return _bounded(bz2.BZ2Decompressor(), data, limit, "bz2", -1)
@@ -48,13 +117,20 @@ class BrowserBackend:
             if filters:
                 raise CodecError("lzma: raw streams with filters need the lzma module") from None
             import imagecodecs
-            out = imagecodecs.lzma_decode(data)
-            _check_limit("lzma", len(out), limit)
-            return out
+            if limit is None:
+                return imagecodecs.lzma_decode(data)
+            out = imagecodecs.lzma_decode(data, out=limit + 1)  # stops (silently) at limit + 1
+            if len(out) > limit:
+                raise CodecError(f"lzma: decompressed data exceeds the expected {limit} bytes")
+            return bytes(out)
         return _bounded(lzma.LZMADecompressor(format=format, filters=filters), data, limit,
                         "lzma", -1)
 
     def zstd(self, data, limit):
+        size = zstd_content_size(data)
+        if limit is not None and size is None:
+            return _zstd_bounded(data, limit)
+        _check_limit("zstd", size or 0, limit)
         import imagecodecs
         return imagecodecs.zstd_decode(data)
 
@@ -79,7 +155,13 @@ class BrowserBackend:
         return blosc2.decompress(data)
 
 
-class NumcodecsBackend:
+class NumcodecsBackend(BrowserBackend):
+    """numcodecs for zstd, lz4 and blosc, after checking the size their headers announce.
+
+    zlib, gzip, bz2 and lzma are the standard library's in numcodecs too, but numcodecs
+    decompresses them whole before any size check; the inherited streaming decoders stop at the
+    limit instead."""
+
     name = "numcodecs"
 
     def __init__(self):
@@ -89,22 +171,22 @@ class NumcodecsBackend:
     def _run(self, codec, data):
         return bytes(codec.decode(data))
 
-    def zlib(self, data, limit):
-        return self._run(self.nc.Zlib(), data)
-
-    def gzip(self, data, limit):
-        return self._run(self.nc.GZip(), data)
-
-    def bz2(self, data, limit):
-        return self._run(self.nc.BZ2(), data)
-
-    def lzma(self, data, limit, format=1, filters=None):
-        return self._run(self.nc.LZMA(format=format, filters=filters), data)
-
     def zstd(self, data, limit):
+        size = zstd_content_size(data)
+        if limit is not None and size is None:
+            # numcodecs would grow its output without bound: only imagecodecs can stop early
+            try:
+                return _zstd_bounded(data, limit)
+            except ImportError:
+                raise CodecError("zstd: the data does not declare its decompressed size; "
+                                 "decoding it safely needs the imagecodecs package") from None
+        _check_limit("zstd", size or 0, limit)
         return self._run(self.nc.Zstd(), data)
 
     def lz4(self, data, limit):
+        if len(data) < 4:
+            raise CodecError("lz4: data shorter than its 4-byte size header")
+        _check_limit("lz4", struct.unpack("<I", data[:4])[0], limit)
         return self._run(self.nc.LZ4(), data)
 
     def blosc(self, data, limit):

@@ -14,6 +14,12 @@ import numpy as np
 from ..errors import CodecError, MetadataError
 
 
+#: variable-length chunks: bound on the mean item size and on all items of one chunk, so a
+#: compressed chunk of strings cannot decompress without limit
+VLEN_ITEM_CAP = 1 << 20
+VLEN_CHUNK_CAP = 256 << 20
+
+
 @dataclass(frozen=True)
 class ChunkSpec:
     """What a decoded chunk must look like (``order``: memory layout of v2 chunk bytes)."""
@@ -30,6 +36,17 @@ class ChunkSpec:
         if self.vlen is not None or self.dtype.hasobject:
             return None
         return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+    @property
+    def max_nbytes(self) -> int:
+        """An upper bound of the byte size: :attr:`nbytes`, or for variable-length items their
+        encoded size (uint32 count, a uint32 length per item) with at most
+        :data:`VLEN_ITEM_CAP` bytes per item on average and :data:`VLEN_CHUNK_CAP` in all."""
+        nbytes = self.nbytes
+        if nbytes is not None:
+            return nbytes
+        n = int(np.prod(self.shape, dtype=np.int64))
+        return 4 + 4 * n + min(n * VLEN_ITEM_CAP, VLEN_CHUNK_CAP)
 
     def with_(self, **changes) -> "ChunkSpec":
         return replace(self, **changes)
@@ -48,6 +65,10 @@ class ArrayBytesCodec:
     def encoded_nbytes(self, spec: ChunkSpec) -> int | None:
         """Size of the encoded bytes for a chunk of ``spec`` (None if data-dependent)."""
         return spec.nbytes
+
+    def max_encoded_nbytes(self, spec: ChunkSpec) -> int:
+        """An upper bound of the encoded size: what the codecs before it may decompress to."""
+        return spec.max_nbytes
 
     def decode(self, data: bytes, spec: ChunkSpec) -> np.ndarray:
         raise NotImplementedError

@@ -61,11 +61,17 @@ class V2Chunk(ArrayBytesCodec):
     def __init__(self, filters: list):
         self.filters = filters
 
-    def encoded_nbytes(self, spec: ChunkSpec) -> int | None:
+    def _encoded_spec(self, spec: ChunkSpec) -> ChunkSpec:
         spec = spec.with_(shape=(int(np.prod(spec.shape, dtype=np.int64)),))
         for f in self.filters:
             spec = f.encoded_spec(spec)
-        return spec.nbytes
+        return spec
+
+    def encoded_nbytes(self, spec: ChunkSpec) -> int | None:
+        return self._encoded_spec(spec).nbytes
+
+    def max_encoded_nbytes(self, spec: ChunkSpec) -> int:
+        return self._encoded_spec(spec).max_nbytes
 
     def decode(self, data, spec: ChunkSpec) -> np.ndarray:
         buf = data

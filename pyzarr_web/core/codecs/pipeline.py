@@ -32,15 +32,25 @@ class Pipeline:
             specs.append(codec.encoded_spec(specs[-1]))
         return specs
 
+    def _limits(self, spec: ChunkSpec) -> list[int]:
+        """Upper bounds of the input size of each bytes→bytes codec's output, innermost first,
+        then of the stored bytes (``spec``: the array→bytes codec's input)."""
+        limit = self.array_bytes.max_encoded_nbytes(spec)
+        limits = [limit]
+        for codec in self.bytes_bytes:
+            # a codec's encoded output may be a little larger than its input
+            limit = limit + limit // 8 + 1024 + codec.overhead
+            limits.append(limit)
+        return limits
+
+    def max_encoded_nbytes(self, spec: ChunkSpec) -> int:
+        """An upper bound of a stored chunk's size (a shard's inner chunks)."""
+        return self._limits(self._specs(spec)[-1])[-1]
+
     def decode(self, data: bytes, spec: ChunkSpec) -> np.ndarray:
         """Decode one stored chunk into an array of ``spec.shape`` (raises CodecError)."""
         specs = self._specs(spec)
-        limit = self.array_bytes.encoded_nbytes(specs[-1])
-        limits = []
-        for codec in self.bytes_bytes:
-            limits.append(limit)
-            if limit is not None:  # the encoded size of the next codec's input may grow a little
-                limit = limit + limit // 8 + 1024 + codec.overhead
+        limits = self._limits(specs[-1])[:-1]
         try:
             for codec, lim in zip(reversed(self.bytes_bytes), reversed(limits)):
                 data = codec.decode(data, lim)

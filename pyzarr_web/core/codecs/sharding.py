@@ -91,6 +91,12 @@ class ShardingCodec(ArrayBytesCodec):
     def encoded_nbytes(self, spec: ChunkSpec) -> None:
         return None
 
+    def max_encoded_nbytes(self, spec: ChunkSpec) -> int:
+        """A whole shard decoded in memory (codecs around a shard, nested sharding)."""
+        grid = self._grid(spec)
+        n = int(np.prod(grid, dtype=np.int64))
+        return n * self.inner.max_encoded_nbytes(self._inner_spec(spec)) + self._index_nbytes(grid)
+
     def count_reads(self, spec: ChunkSpec, selection) -> int:
         return sum(1 for _ in chunk_plan(sub_dims(selection), self.chunk_shape))
 
