@@ -8,10 +8,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import BudgetError
+from .errors import BudgetError, MetadataError
 from .indexing import chunk_plan, final_view, normalize, out_shape, parse_selection
 from .metadata import ArrayMetadata
 from .store import Store
+from .wrappers import FetchCounter
 
 #: default refusal threshold for a single read's result, in bytes
 DEFAULT_BUDGET = 512 << 20
@@ -30,6 +31,10 @@ def _first(error: BaseException) -> BaseException:
     return error
 
 
+#: keys of metadata documents, not counted in an array's stored size
+METADATA_KEYS = frozenset({"zarr.json", ".zarray", ".zattrs", ".zgroup", ".zmetadata"})
+
+
 class ZarrArray:
     def __init__(self, store: Store, path: str, metadata: ArrayMetadata,
                  budget_bytes: int = DEFAULT_BUDGET):
@@ -37,6 +42,17 @@ class ZarrArray:
         self.path = path
         self.metadata = metadata
         self.budget_bytes = budget_bytes
+        self._fetched = FetchCounter(store, self._is_shard_index())
+
+    def _is_shard_index(self):
+        sharding = self.metadata.sharding
+        if sharding is None:
+            return None
+        try:
+            index = sharding._index_request(sharding._grid(self.metadata.chunk_spec()))
+        except MetadataError:
+            return None  # reads will report it
+        return lambda key, byte_range: byte_range == index
 
     shape = property(lambda self: self.metadata.shape)
     dtype = property(lambda self: self.metadata.dtype)
@@ -61,6 +77,42 @@ class ZarrArray:
     @property
     def nbytes(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+    @property
+    def chunk_nbytes(self) -> int | None:
+        """Decoded size of one read-chunk (None for variable-length types)."""
+        return self.metadata.chunk_spec(tuple(self.chunks)).nbytes
+
+    @property
+    def bytes_fetched(self) -> int:
+        """Stored (compressed) bytes this array's reads received so far, each chunk, inner
+        chunk and shard index counted once however often it was read."""
+        return self._fetched.bytes
+
+    @property
+    def chunks_fetched(self) -> int:
+        """Distinct stored chunks (inner chunks when sharded) received so far; missing chunks
+        (fill value) are not counted."""
+        return self._fetched.chunks
+
+    def estimated_ratio(self) -> float | None:
+        """Compression ratio of what was read so far: decoded / stored bytes of the chunks
+        fetched (shard indexes included as stored bytes). None before any chunk was fetched or
+        for variable-length types."""
+        nbytes = self.chunk_nbytes
+        if not self.chunks_fetched or not self.bytes_fetched or nbytes is None:
+            return None
+        return self.chunks_fetched * nbytes / self.bytes_fetched
+
+    async def stored_bytes(self) -> int | None:
+        """Total size of the array's stored chunks (or shards) where the store can list (a
+        directory, a zip, memory), from the listing without reading data; None where it cannot
+        (HTTP)."""
+        if not self.store.can_list:
+            return None
+        sizes = await self.store.sizes(f"{self.path}/" if self.path else "")
+        return sum(size for key, size in sizes.items()
+                   if key.rsplit("/", 1)[-1] not in METADATA_KEYS)
 
     def codec_summary(self) -> list[str]:
         return self.metadata.pipeline.summary()
@@ -99,8 +151,8 @@ class ZarrArray:
         try:
             async with asyncio.TaskGroup() as tg:
                 for coords, csel, osel in plan:
-                    tg.create_task(pipeline.read_into(self.store, self._key(coords), spec, csel,
-                                                      out[osel + (Ellipsis,)], tick))
+                    tg.create_task(pipeline.read_into(self._fetched, self._key(coords), spec,
+                                                      csel, out[osel + (Ellipsis,)], tick))
         except BaseExceptionGroup as group:
             raise _first(group) from None  # callers catch ZarrError, not groups
         return final_view(out, dims)

@@ -69,6 +69,7 @@ class Hierarchy:
         self.store = store
         self.root = root
         self._nodes = consolidated
+        self._arrays: dict[str, ZarrArray] = {}
         # probing discovery's state, kept between walks: nodes found, paths probed, and each
         # multiscale level's sibling levels
         self._found: dict[str, Node] = {}
@@ -150,7 +151,11 @@ class Hierarchy:
         if node.kind != "array":
             raise NodeNotFoundError(f"{self.store.describe()}: {path or '/'!r} is a group, "
                                     f"not an array")
-        return ZarrArray(self.store, node.path, node.metadata)
+        # one ZarrArray per path, so its fetch counts add up over the reads of a session
+        arr = self._arrays.get(node.path)
+        if arr is None:
+            arr = self._arrays[node.path] = ZarrArray(self.store, node.path, node.metadata)
+        return arr
 
     async def walk(self, include: Sequence[str] = ()) -> list[Node]:
         """All nodes, depth first, root first, children sorted by name.

@@ -54,6 +54,11 @@ class Store:
         """(keys, child prefixes) directly under ``prefix`` ("" or ending in "/")."""
         raise NotImplementedError(f"{type(self).__name__} cannot list keys")
 
+    async def sizes(self, prefix: str) -> dict[str, int]:
+        """Stored size in bytes of every key under ``prefix`` ("" or ending in "/"), at any
+        depth, without reading the values. Stores that can list implement it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list keys")
+
     def describe(self) -> str:
         """Where the store points, for messages."""
         return type(self).__name__
@@ -72,6 +77,9 @@ class WrapperStore(Store):
 
     async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
         return await self.inner.list_dir(prefix)
+
+    async def sizes(self, prefix: str) -> dict[str, int]:
+        return await self.inner.sizes(prefix)
 
     def describe(self) -> str:
         return self.inner.describe()

@@ -1,12 +1,13 @@
 """Store wrappers composed around any store: bounded concurrency, a byte-budgeted LRU cache, and
 coalescing of nearby ranges of one key. Each does one thing; :func:`open_store` stacks them.
+:class:`FetchCounter` counts what one array's reads received (for an estimated compression ratio).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .store import ByteRequest, RangeRequest, Store, WrapperStore
 
@@ -92,3 +93,35 @@ class CoalescingStore(WrapperStore):
         for i, data in zip(others, answers[len(merged):]):
             out[i] = data
         return out
+
+
+class FetchCounter(WrapperStore):
+    """Counts what one array's reads receive: the bytes of each distinct (key, range) request
+    once, and how many of those requests were chunks — all but those ``is_index`` says are
+    shard indexes. Missing keys count nothing. (:class:`~.array.ZarrArray` keeps one.)"""
+
+    def __init__(self, inner: Store, is_index: Callable[[str, ByteRequest], bool] | None = None):
+        super().__init__(inner)
+        self.is_index = is_index or (lambda key, byte_range: False)
+        self.bytes = 0
+        self.chunks = 0
+        self._seen: set[tuple[str, ByteRequest]] = set()
+
+    def _count(self, key: str, byte_range: ByteRequest, data: bytes | None) -> None:
+        if data is None or (key, byte_range) in self._seen:
+            return
+        self._seen.add((key, byte_range))
+        self.bytes += len(data)
+        if not self.is_index(key, byte_range):
+            self.chunks += 1
+
+    async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
+        data = await self.inner.get(key, byte_range)
+        self._count(key, byte_range, data)
+        return data
+
+    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
+        datas = await self.inner.get_ranges(key, ranges)  # keep the inner coalescing
+        for r, data in zip(ranges, datas):
+            self._count(key, r, data)
+        return datas

@@ -49,5 +49,23 @@ class LocalStore(Store):
             return [], []
         return ([e.name for e in entries if e.is_file()], [e.name for e in entries if e.is_dir()])
 
+    async def sizes(self, prefix: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        stack = [(self._path(prefix.rstrip("/")) if prefix else self.root, prefix)]
+        while stack:
+            directory, key_prefix = stack.pop()
+            try:
+                entries = list(os.scandir(directory))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError as e:
+                raise StoreError(f"{directory}: cannot list ({e})") from e
+            for entry in entries:
+                if entry.is_dir():
+                    stack.append((entry.path, f"{key_prefix}{entry.name}/"))
+                elif entry.is_file():
+                    out[key_prefix + entry.name] = entry.stat().st_size
+        return out
+
     def describe(self) -> str:
         return str(self.root)

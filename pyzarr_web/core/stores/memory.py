@@ -18,5 +18,8 @@ class MemoryStore(Store):
     async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
         return split_listing(self.values, prefix)
 
+    async def sizes(self, prefix: str) -> dict[str, int]:
+        return {k: len(v) for k, v in self.values.items() if k.startswith(prefix)}
+
     def describe(self) -> str:
         return "memory store"

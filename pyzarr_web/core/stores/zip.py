@@ -49,6 +49,11 @@ class ZipStore(Store):
     async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
         return split_listing(self._names, prefix)
 
+    async def sizes(self, prefix: str) -> dict[str, int]:
+        """Member sizes as the reader sees them (uncompressed), from the zip's directory."""
+        return {k: self._zip.getinfo(name).file_size for k, name in self._names.items()
+                if k.startswith(prefix)}
+
     def describe(self) -> str:
         return self.path
 
