@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import json
 import importlib.abc
 import importlib.machinery
 import io
@@ -24,9 +25,9 @@ import sys
 import time
 import zipfile
 from typing import Any
-from urllib.parse import parse_qs
 
 _progress: Any = None
+_explorer: Any = None  # the running pyzarr_web.ui.explorer.Explorer
 _base_url: str = ""
 _site_packages: str = "/lib/python3.13/site-packages"
 
@@ -34,14 +35,6 @@ _site_packages: str = "/lib/python3.13/site-packages"
 def _report(stage: str, fraction: float = 0.0, detail: str = "") -> None:
     if _progress is not None:
         _progress(stage, fraction, detail)
-
-
-def parse_query(query_string: str) -> tuple[str | None, str | None]:
-    """``?store=URL&path=PATH`` -> (store, path); empty values are None."""
-    qs = parse_qs((query_string or "").lstrip("?"), keep_blank_values=False)
-    store = qs.get("store", [None])[0] or None
-    path = qs.get("path", [None])[0] or None
-    return store, path
 
 
 # ------------------------------------------------------------------------------- lazy packages
@@ -224,24 +217,41 @@ async def _start(query_string: str) -> tuple[str, str, str]:
     from panel.io.pyodide import init_doc, write_doc  # noqa: PLC0415
 
     _report("Importing the explorer", 0.9)
-    from pyzarr_web.ui.app import create_app  # noqa: PLC0415
+    from pyzarr_web.ui.app import explorer_from_query  # noqa: PLC0415
 
+    global _explorer
     _report("Starting the app", 0.0)
-    store, path = parse_query(query_string)
     init_doc()
-    create_app(store, path).servable()
+    _explorer = explorer_from_query(query_string)
+    _explorer.panel().servable()
     _report("Starting the app", 0.5)
     docs_json, render_items, root_ids = await write_doc()
     _report("Starting the app", 1.0)
     return docs_json, render_items, root_ids
 
 
-def link(send_patch: Any) -> None:
-    """Forward every change of the Python document to SEND_PATCH(patch, buffers)."""
+def link(send_patch: Any, send_message: Any) -> None:
+    """Forward every change of the Python document to SEND_PATCH(patch, buffers), and the
+    explorer's settled states and URL changes to SEND_MESSAGE(json) for the page's API."""
     from panel.io.pyodide import _link_docs_worker  # noqa: PLC0415
     from panel.io.state import state  # noqa: PLC0415
 
+    from pyzarr_web.ui import api  # noqa: PLC0415
+
+    def post(message: dict) -> None:
+        send_message(json.dumps(message))
+
+    api.watch_state(_explorer, lambda s: post({"type": "state", "state": s}),
+                    lambda query, new_entry: post({"type": "url", "query": query, "push": new_entry}))
     _link_docs_worker(state.curdoc, send_patch, setter="js")
+    post({"type": "state", "state": _explorer.state()})
+
+
+async def call_api(method: str, args_json: str) -> str:
+    """One ``window.zarrExplorer`` call; answers with the explorer's state as JSON."""
+    from pyzarr_web.ui import api  # noqa: PLC0415
+
+    return json.dumps(await api.call(_explorer, method, json.loads(args_json)))
 
 
 def apply_patch(patch: Any) -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from pyzarr_web import build
-from pyzarr_web.browser import parse_query
 
 REPO = Path(__file__).resolve().parent.parent
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -167,12 +166,6 @@ def test_wasm_is_served_as_application_wasm(http_server, site_dir):
     url = f"{http_server.url}/{m['pyodide']['index']}pyodide.asm.wasm"
     with urllib.request.urlopen(urllib.request.Request(url, method="HEAD")) as r:
         assert r.headers["Content-Type"] == "application/wasm"
-
-
-def test_parse_query():
-    assert parse_query("?store=http%3A//h/x.zarr&path=a/b") == ("http://h/x.zarr", "a/b")
-    assert parse_query("") == (None, None)
-    assert parse_query("?store=") == (None, None)
 
 
 def test_lazy_finder_resolves_dependencies_in_order():

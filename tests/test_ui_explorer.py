@@ -124,3 +124,19 @@ async def test_api_calls_answer_with_the_settled_state_and_report_urls(cube_stor
     assert state["selection"] == "3,:,:"
     with pytest.raises(ValueError):
         await api.call(explorer, "explode", [])
+
+
+async def test_a_url_restores_node_selection_colormap_and_contrast(cube_store):
+    from pyzarr_web.ui.app import explorer_from_query
+
+    path, data = cube_store
+    explorer = explorer_from_query(f"?store={path}&path=grp/cube&select=3,:,2:7&cmap=magma&clim=-1,1.5")
+    await settle(explorer)  # onload opened the store (no document: it runs at once)
+    state = explorer.state()
+    assert (state["path"], state["selection"], state["view"]["shape"]) == ("grp/cube", "3,:,2:7", [40, 5])
+    assert explorer.colormap.value == "magma" and explorer.contrast.value == (-1.0, 1.5)
+    assert explorer.image.linear.low == -1.0 and not explorer.auto_contrast.value
+    assert "cmap=magma" in explorer.url_query and "clim=-1,1.5" in explorer.url_query
+    broken = explorer_from_query(f"?store={path}&clim=oops")
+    assert broken.auto_contrast.value
+    await settle(broken)

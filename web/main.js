@@ -11,15 +11,63 @@
   const timings = {};
 
   // ------------------------------------------------------------------ public API (window.zarrExplorer)
-  // Kept small and separate: later issues extend it. `ready` resolves once the app is rendered
-  // and linked to Python (interactive); it rejects if startup fails.
+  // For host pages and automation. `ready` resolves once the app is rendered and linked to
+  // Python (interactive) and rejects if startup fails. open/select/setSelection resolve with the
+  // state once the resulting view is fully loaded; state() is the latest settled state, at once.
   let resolveReady, rejectReady;
   const ready = new Promise((resolve, reject) => {
     resolveReady = resolve;
     rejectReady = reject;
   });
   ready.catch(() => {}); // reported on the page; avoid an unhandled-rejection console error
-  window.zarrExplorer = { ready, timings };
+  let latestState = { status: "loading", store: null, path: null, kind: null, shape: null, dtype: null,
+                      selection: null, view: null, error: null };
+  const pendingCalls = new Map();
+  let lastCallId = 0;
+  let navigating = 0; // >0 while restoring a history entry: URL updates replace, never push
+
+  function call(method, ...args) {
+    return ready.then(() => new Promise((resolve, reject) => {
+      const id = ++lastCallId;
+      pendingCalls.set(id, { resolve, reject });
+      worker.postMessage({ type: "api", id, method, args });
+    }));
+  }
+  function answer(msg) {
+    const pending = pendingCalls.get(msg.id);
+    if (!pending) return;
+    pendingCalls.delete(msg.id);
+    if (msg.error !== undefined) pending.reject(new Error(msg.error));
+    else {
+      latestState = msg.result;
+      pending.resolve(msg.result);
+    }
+  }
+  // Patches still queued for Python count as "loading" too.
+  const patchesSettled = () => new Promise((resolve) => {
+    const check = () => (busy || queue.length ? setTimeout(check, 10) : resolve());
+    check();
+  });
+  function followUrl(query, push) {
+    const search = query ? "?" + query : "";
+    if (search === window.location.search) return;
+    const method = push && !navigating ? "pushState" : "replaceState";
+    window.history[method](null, "", window.location.pathname + search + window.location.hash);
+  }
+  window.addEventListener("popstate", () => {
+    navigating += 1;
+    call("navigate", window.location.search).catch(() => {}).finally(() => { navigating -= 1; });
+  });
+
+  window.zarrExplorer = {
+    ready,
+    timings,
+    open: (url) => call("open", url),
+    select: (path) => call("select", path),
+    setSelection: (text) => call("setSelection", text),
+    whenIdle: () => patchesSettled().then(() => call("whenIdle")).then(patchesSettled).then(() => undefined),
+    state: () => JSON.parse(JSON.stringify(latestState)),
+  };
   // ------------------------------------------------------------------ end of public API
 
   const worker = new Worker(new URL(manifest.worker, base), { type: "module" });
@@ -156,6 +204,15 @@
       case "error":
         domReady.then(() => showError(msg.stage, msg.message));
         rejectReady(new Error(msg.message));
+        break;
+      case "api-result":
+        answer(msg);
+        break;
+      case "state":
+        latestState = msg.state;
+        break;
+      case "url":
+        followUrl(msg.query, msg.push);
         break;
     }
   };

@@ -5,10 +5,13 @@
 // Messages in:  {type: "init", manifest, base, search}   once, right after creation
 //               {type: "rendered"}                        the page has embedded the document
 //               {type: "patch", patch}                    a (coalesced) patch from the page
+//               {type: "api", id, method, args}           a window.zarrExplorer call
 // Messages out: {type: "progress", stage, fraction, detail}
 //               {type: "render", docs_json, render_items, root_ids}
 //               {type: "linked"} {type: "idle"} {type: "patch", patch, buffers}
 //               {type: "timing", name, t}  {type: "error", message, stage}
+//               {type: "api-result", id, result | error}  the answer to an "api" message
+//               {type: "state", state} {type: "url", query, push}   explorer state for the page
 
 let pyodide = null;
 let browser = null; // the pyzarr_web.browser module (PyProxy)
@@ -241,7 +244,7 @@ self.onmessage = (event) => {
     if (msg.type === "init") {
       start(msg).catch(fail);
     } else if (msg.type === "rendered") {
-      browser.link(sendPatch);
+      browser.link(sendPatch, (json) => post(JSON.parse(json)));
       mark("linked");
       post({ type: "linked" });
     } else if (msg.type === "patch") {
@@ -250,6 +253,11 @@ self.onmessage = (event) => {
       } finally {
         post({ type: "idle" });
       }
+    } else if (msg.type === "api") {
+      browser.call_api(msg.method, JSON.stringify(msg.args || [])).then(
+        (json) => post({ type: "api-result", id: msg.id, result: JSON.parse(json) }),
+        (err) => post({ type: "api-result", id: msg.id, error: err && err.message ? err.message : String(err) }),
+      );
     }
   } catch (err) {
     fail(err);

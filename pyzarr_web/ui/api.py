@@ -8,13 +8,9 @@ Kept free of browser imports so it is tested on CPython too.
 from __future__ import annotations
 
 from typing import Any, Callable
-from urllib.parse import parse_qs
 
+from pyzarr_web.ui.app import query_params
 from pyzarr_web.ui.explorer import Explorer
-
-
-def query_params(query: str) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(query.lstrip("?")).items()}
 
 
 async def call(explorer: Explorer, method: str, args: list[Any]) -> dict:
@@ -51,7 +47,7 @@ def watch_state(explorer: Explorer, on_state: Callable[[dict], None],
                 on_url: Callable[[str, bool], None]) -> None:
     """Report every settled state (for the synchronous ``state()``) and every URL change;
     a change of node is a new history entry, anything else replaces the current one."""
-    last = {"path": explorer.path}
+    last = {"path": explorer.path, "first": True}  # the page's own URL is the first entry
 
     def status_changed(event) -> None:
         if event.new != "loading":
@@ -60,8 +56,8 @@ def watch_state(explorer: Explorer, on_state: Callable[[dict], None],
     def url_changed(event) -> None:
         if not event.new:
             return
-        new_entry = explorer.path != last["path"]
-        last["path"] = explorer.path
+        new_entry = explorer.path != last["path"] and not last["first"]
+        last.update(path=explorer.path, first=False)
         on_url(event.new, new_entry)
 
     explorer.param.watch(status_changed, "status")

@@ -143,8 +143,10 @@ class Explorer(param.Parameterized):
             self.url_input, self.open_button, sizing_mode="stretch_width",
         )
         sidebar = pn.Column(self.filter_input, self.tree, self.tree_error, width=360)
-        controls = pn.FlexBox(self.selection_input, self.y_dim, self.x_dim, self.complex_part, self.colormap,
-                              self.log_scale, self.auto_contrast, self.contrast, sizing_mode="stretch_width")
+        # a wrapping Row rather than FlexBox: FlexBox sanitizes with nh3, which has no wasm build
+        controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part, self.colormap,
+                          self.log_scale, self.auto_contrast, self.contrast, sizing_mode="stretch_width",
+                          styles={"flex-wrap": "wrap"})
         data_tab = pn.Column(
             self.view_error, controls, self.sliders, self.progress, self.status_text, self.scalar_pane,
             pn.Row(self.plot_area, pn.Column(self.stats_pane, self.histogram.figure, width=300),
