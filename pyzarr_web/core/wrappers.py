@@ -32,23 +32,59 @@ class LimitedStore(WrapperStore):
             return await self.inner.get(key, byte_range)
 
 
+class _Flight:
+    """One fetch in progress and how many callers wait for it."""
+
+    def __init__(self, task: asyncio.Task):
+        self.task = task
+        self.waiters = 0
+
+
 class CachedStore(WrapperStore):
-    """LRU cache of values and ranges (missing keys too), bounded by total bytes held."""
+    """LRU cache of values and ranges (missing keys too), bounded by total bytes held.
+
+    Identical requests made while one is in flight share it (two views asking for the same
+    chunk fetch it once). The shared fetch is cancelled only when every caller waiting for it
+    has been cancelled."""
 
     def __init__(self, inner: Store, max_bytes: int = 64 << 20):
         super().__init__(inner)
         self.max_bytes = max_bytes
         self.nbytes = 0
         self._entries: OrderedDict[tuple[str, ByteRequest], bytes | None] = OrderedDict()
+        self._inflight: dict[tuple[str, ByteRequest], _Flight] = {}
 
     async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
         entry = (key, byte_range)
         if entry in self._entries:
             self._entries.move_to_end(entry)
             return self._entries[entry]
-        value = await self.inner.get(key, byte_range)
+        flight = self._inflight.get(entry)
+        if flight is None or flight.task.get_loop() is not asyncio.get_running_loop():
+            flight = self._inflight[entry] = _Flight(asyncio.ensure_future(self._fetch(entry)))
+            flight.task.add_done_callback(lambda task: self._done(entry, flight))
+        flight.waiters += 1
+        try:
+            return await asyncio.shield(flight.task)
+        finally:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():  # nobody waits any more
+                self._land(entry, flight)
+                flight.task.cancel()
+
+    async def _fetch(self, entry) -> bytes | None:
+        value = await self.inner.get(*entry)
         self._put(entry, value)
         return value
+
+    def _done(self, entry, flight: _Flight) -> None:
+        self._land(entry, flight)
+        if not flight.task.cancelled():
+            flight.task.exception()  # seen by its waiters; if they all just left, not an error
+
+    def _land(self, entry, flight: _Flight) -> None:
+        if self._inflight.get(entry) is flight:
+            del self._inflight[entry]
 
     def _put(self, entry, value: bytes | None) -> None:
         size = len(value) if value else 0
