@@ -141,15 +141,15 @@ def browser():
     b.close()
 
 
-@pytest.fixture
-def page(browser, http_server):
-    context = browser.new_context()
+def open_page(browser, origin: str):
+    """A fresh context (cold cache) and page that may talk only to ORIGIN: every other request is
+    aborted and recorded in ``page.external_requests``; console errors go to ``page.console_errors``."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(BOOT_TIMEOUT_MS)
     page.external_requests = []
     page.console = []
     page.console_errors = []
-    origin = http_server.url
 
     def route(r):
         url = r.request.url
@@ -168,5 +168,11 @@ def page(browser, http_server):
 
     page.on("console", on_console)
     page.on("pageerror", lambda err: page.console_errors.append(f"pageerror: {err}"))
+    return page
+
+
+@pytest.fixture
+def page(browser, http_server):
+    page = open_page(browser, http_server.url)
     yield page
-    context.close()
+    page.context.close()

@@ -140,3 +140,29 @@ async def test_a_url_restores_node_selection_colormap_and_contrast(cube_store):
     broken = explorer_from_query(f"?store={path}&clim=oops")
     assert broken.auto_contrast.value
     await settle(broken)
+
+
+async def test_info_shows_stored_size_and_compression_ratio(cube_store):
+    path, data = cube_store
+    explorer = Explorer(path="grp/cube")
+    await explorer.open(str(path))
+    await settle(explorer)
+    on_disk = sum(f.stat().st_size for f in (path / "grp" / "cube" / "c").rglob("*") if f.is_file())
+    ratio = data.nbytes / on_disk
+    assert f"compression ratio {ratio:.2f}" in explorer.info_pane.object
+    assert "Codecs" in explorer.info_pane.object and "5 × 40 × 30" in explorer.info_pane.object
+
+
+async def test_without_consolidated_metadata_the_url_path_is_found(tmp_path):
+    from pyzarr_web.serve import make_app, run_in_thread
+
+    store = tmp_path / "plain.zarr"
+    root = zarr.open_group(store, mode="w", zarr_format=3)
+    root.create_array("hidden/deep", shape=(4, 4), dtype="i2")[:] = np.arange(16).reshape(4, 4)
+    with run_in_thread(make_app(None, [store])) as base:
+        explorer = Explorer(path="hidden/deep")
+        await explorer.open(f"{base}/data/plain.zarr")
+        await settle(explorer)
+        assert explorer.state()["path"] == "hidden/deep" and explorer.state()["view"]["max"] == 15
+        assert "may be incomplete" in explorer.tree_error.object
+        assert "Compression ratio" in explorer.info_pane.object  # estimated from what was read over HTTP

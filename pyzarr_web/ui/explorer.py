@@ -89,6 +89,7 @@ class Explorer(param.Parameterized):
         self.spec: ViewSpec | None = None
         self.view_summary: dict | None = None
         self._plane: np.ndarray | None = None
+        self._stored_bytes: int | None = None
         self._filling_tree = False
 
         self.url_input = pn.widgets.TextInput(
@@ -205,14 +206,25 @@ class Explorer(param.Parameterized):
         self._clear_node_views()
         if not url:
             return
+        requested = self._requested.pop("path", None)
         try:
             self._hierarchy = await Hierarchy.open(open_store(url))
-            self._tree = TreeModel(await self._hierarchy.walk())
+            self._tree = TreeModel(await self._hierarchy.walk(include=[requested] if requested else ()))
         except Exception as exc:
             self.tree_error.object = _error_html(f"Could not open {url}", exc)
             raise
-        requested = self._requested.pop("path", None)
+        self.tree_error.object = self._listing_notice()
         await self._select(requested if requested in self._tree.nodes else "")
+
+    def _listing_notice(self) -> str:
+        """Say when the tree may miss nodes: without consolidated metadata HTTP cannot list."""
+        h = self._hierarchy
+        notes = [] if h.complete else [
+            "This listing may be incomplete: the store has no consolidated metadata and HTTP cannot "
+            "list folders, so only nodes its metadata points to were found. Open any other node by "
+            "adding &path=… to the URL, or consolidate the store (zarr.consolidate_metadata)."]
+        notes += h.problems[:5]
+        return _escaped("\n".join(notes), "pzw-status")
 
     def _fill_tree(self) -> None:
         """Show the tree's visible lines. Options and value change in one update: a Select given
@@ -256,7 +268,8 @@ class Explorer(param.Parameterized):
                                                    info.group_rows(node, self._tree.member_count(node_path)))
             return
         self._array = await self._hierarchy.array(node_path)
-        self.info_pane.object = info.rows_html(f"Array /{node_path}", info.array_rows(self._array))
+        self._stored_bytes = await self._array.stored_bytes()
+        self._show_array_info()
         try:
             self._axes = await read_axes(self._hierarchy, self._tree.nodes, self._array)
         except Exception:  # a broken coordinate must not hide the data: fall back to indices
@@ -362,7 +375,12 @@ class Explorer(param.Parameterized):
             data = data.T
         self._plane = cf_decode(data, arr.attributes)
         self._read_steps_used = tuple(read_steps.get(d, 1) for d in spec.displayed)
+        self._show_array_info()  # the compression ratio estimate grows with what has been read
         self._redraw()
+
+    def _show_array_info(self) -> None:
+        self.info_pane.object = info.rows_html(f"Array /{self._array.path}",
+                                               info.array_rows(self._array, self._stored_bytes))
 
     def _value_label(self) -> str:
         attrs = self._array.attributes

@@ -22,8 +22,8 @@ def _shape_text(shape) -> str:
     return " × ".join(str(n) for n in shape) if shape else "scalar"
 
 
-def array_rows(arr) -> list[tuple[str, str]]:
-    """Label/value rows describing ZarrArray ARR."""
+def array_rows(arr, stored_bytes: int | None = None) -> list[tuple[str, str]]:
+    """Label/value rows describing ZarrArray ARR; STORED_BYTES when the store could list it."""
     rows = [
         ("Zarr format", str(arr.zarr_format)),
         ("Shape", _shape_text(arr.shape)),
@@ -41,6 +41,12 @@ def array_rows(arr) -> list[tuple[str, str]]:
     if arr.dimension_names:
         rows.append(("Dimensions", ", ".join(str(n) for n in arr.dimension_names)))
     rows.append(("Uncompressed size", human_bytes(arr.nbytes)))
+    if stored_bytes is not None:
+        ratio = f" (compression ratio {arr.nbytes / stored_bytes:.2f})" if stored_bytes else ""
+        rows.append(("Stored size", human_bytes(stored_bytes) + ratio))
+    elif arr.estimated_ratio() is not None:
+        rows.append(("Compression ratio", f"≈ {arr.estimated_ratio():.2f}, from the {arr.chunks_fetched:,} "
+                                          f"chunks read so far ({human_bytes(arr.bytes_fetched)})"))
     return rows
 
 
