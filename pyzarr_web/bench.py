@@ -1,4 +1,5 @@
-"""Startup benchmark: ``python -m pyzarr_web.bench startup [--runs N] [--site DIST] [--query ?store=...]``.
+"""Benchmarks: ``python -m pyzarr_web.bench startup [--runs N] [--site DIST] [--query ?store=...]``
+and ``python -m pyzarr_web.bench views`` (see pyzarr_web/bench_views.py).
 
 Serves the built site with the project's server on loopback and, in N fresh Chromium contexts
 (cold HTTP cache each), measures
@@ -149,11 +150,19 @@ def main(argv: list[str] | None = None) -> None:
     st.add_argument("--site", type=Path, default=None, help="built site (default: dist/)")
     st.add_argument("--query", default="", help="query string for the app, e.g. '?store=/data/x.zarr'")
     st.add_argument("--json", type=Path, default=None, help="also write the raw results here")
+    vw = sub.add_parser("views", help="slider -> image and select -> image latency vs CPython")
+    vw.add_argument("--moves", type=int, default=8)
+    vw.add_argument("--site", type=Path, default=None, help="built site (default: dist/)")
     args = ap.parse_args(argv)
     t = time.time()
-    res = startup(runs=args.runs, site=args.site, query=args.query)
-    if args.json:
-        args.json.write_text(json.dumps(res, indent=1))
+    if args.cmd == "views":
+        from pyzarr_web.bench_views import views
+
+        views(moves=args.moves, site=args.site)
+    else:
+        res = startup(runs=args.runs, site=args.site, query=args.query)
+        if args.json:
+            args.json.write_text(json.dumps(res, indent=1))
     print(f"(benchmark took {time.time() - t:.0f} s)", file=sys.stderr)
 
 

@@ -74,6 +74,13 @@ except ImportError:  # reported by the browser fixture
     _pw_sync = None
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """Run browser tests last. Playwright's sync API keeps an event loop running in the main
+    thread for as long as the shared instance lives, and asyncio.run() (core and CLI tests) refuses
+    to start inside a running loop."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def pytest_sessionfinish(session, exitstatus):
     _SharedPlaywright.shutdown()
 

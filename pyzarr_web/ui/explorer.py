@@ -110,8 +110,10 @@ class Explorer(param.Parameterized):
                                           value=colormap if colormap in COLORMAPS else "viridis", width=110)
         self.log_scale = pn.widgets.Checkbox(label="Log scale", align="end")
         self.auto_contrast = pn.widgets.Checkbox(label="Auto contrast", value=contrast is None, align="end")
-        self.contrast = pn.widgets.EditableRangeSlider(label="Contrast", start=0.0, end=1.0, value=(0.0, 1.0),
-                                                       step=0.001, width=260)
+        # a plain RangeSlider: EditableRangeSlider's own JS callbacks clamp each input against the
+        # other's stale value, which corrupted limits restored from ?clim= (seen in Chromium)
+        self.contrast = pn.widgets.RangeSlider(label="Contrast", start=0.0, end=1.0, value=(0.0, 1.0),
+                                               step=0.001, width=260, format="0[.]000")
         self.complex_part = pn.widgets.Select(label="Complex as", options=list(COMPLEX_PARTS), width=120,
                                               visible=False)
         self.sliders = pn.Column(sizing_mode="stretch_width")
