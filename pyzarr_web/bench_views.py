@@ -29,7 +29,11 @@ _WATCH_JS = """() => {
   window.__imageUpdates = 0;
   source.properties.data.change.connect(() => { window.__imageUpdates += 1; });
 }"""
-_MARK_JS = "() => { window.__before = window.__imageUpdates; window.__t0 = performance.now(); }"
+_MARK_JS = """() => { window.__before = window.__imageUpdates; window.__t0 = performance.now();
+  const t = window.zarrExplorer.timings; window.__patches0 = [t.patches || 0, t.patch_apply_ms || 0]; }"""
+# after an update: how many patches the move caused, time spent applying them, and when the last came
+_PATCHES_JS = """() => { const t = window.zarrExplorer.timings;
+  return [t.patches - window.__patches0[0], t.patch_apply_ms - window.__patches0[1], t.last_patch_at - window.__t0]; }"""
 _UPDATED_JS = """() => new Promise((resolve) => {
   const check = () => window.__imageUpdates > window.__before
     ? requestAnimationFrame(() => resolve(performance.now() - window.__t0)) : setTimeout(check, 1);
@@ -64,7 +68,7 @@ def cpython_plane_ms(path: Path, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def views(moves: int = 6, site: Path | None = None) -> dict:
+def views(moves: int = 6, site: Path | None = None, pause_ms: int = 0) -> dict:
     from playwright.sync_api import sync_playwright
 
     from pyzarr_web.bench import CHROMIUM, CHROMIUM_ARGS
@@ -83,17 +87,20 @@ def views(moves: int = 6, site: Path | None = None) -> dict:
                 start = time.perf_counter()
                 state = page.evaluate("() => window.zarrExplorer.select('cube')")
                 select_ms = (time.perf_counter() - start) * 1000
-                assert state["kind"] == "array", state
+                assert state["kind"] == "array" and state["status"] == "idle", state
                 page.evaluate("() => new Promise(requestAnimationFrame)")
                 page.evaluate(_WATCH_JS)
                 handle = page.locator(".bk-input-group", has_text="t =").locator(".noUi-handle")
                 handle.focus()
-                slider_ms = []
+                slider_ms, parts, patches = [], [], []
                 for _ in range(moves):
                     page.evaluate(_MARK_JS)
                     page.keyboard.press("ArrowRight" if len(slider_ms) < SHAPE[0] - 1 else "ArrowLeft")
                     slider_ms.append(page.evaluate(_UPDATED_JS))
                     page.evaluate("() => window.zarrExplorer.whenIdle()")
+                    parts.append(page.evaluate("() => window.zarrExplorer.state().timings"))
+                    patches.append(page.evaluate(_PATCHES_JS))
+                    page.wait_for_timeout(pause_ms)
                 view = page.evaluate("() => window.zarrExplorer.state()")
             finally:
                 browser.close()
@@ -102,6 +109,10 @@ def views(moves: int = 6, site: Path | None = None) -> dict:
     print(f"  select -> first image        : {select_ms:7.0f} ms")
     print(f"  slider -> updated image      : {slider:7.0f} ms median of {moves} "
           f"(min {min(slider_ms):.0f}, max {max(slider_ms):.0f}; goal <= 150 ms)")
+    for name in ("read_ms", "render_ms"):
+        print(f"    of which worker {name[:-3]:6s}     : {statistics.median(p[name] for p in parts):7.0f} ms")
+    counts, apply_ms, last_ms = (statistics.median(p[i] for p in patches) for i in range(3))
+    print(f"    page: {counts:.0f} patches, applied in {apply_ms:.0f} ms, last one {last_ms:.0f} ms after the key")
     print(f"  CPython zarr-python, 1 plane : {reference:7.0f} ms (reference)")
     print(f"  ratio slider / reference     : {slider / reference:7.2f}")
     print(f"  last view: selection {view['selection']}, shape {view['view']['shape']}, "

@@ -165,4 +165,34 @@ async def test_without_consolidated_metadata_the_url_path_is_found(tmp_path):
         await settle(explorer)
         assert explorer.state()["path"] == "hidden/deep" and explorer.state()["view"]["max"] == 15
         assert "may be incomplete" in explorer.tree_error.object
+        explorer.panel()
+        explorer.tabs.active = explorer.INFO_TAB  # the info view refreshes while it is shown
         assert "Compression ratio" in explorer.info_pane.object  # estimated from what was read over HTTP
+        assert "Fill value</th><td>0<" in explorer.info_pane.object
+
+
+async def test_a_read_shared_by_two_views_survives_the_first_being_superseded(cube_store):
+    path, data = cube_store
+    explorer = Explorer(path="grp/cube")
+    await explorer.open(str(path))
+    await settle(explorer)
+    explorer.set_selection("3,:,:")
+    explorer.set_selection("3,:,:")  # e.g. a widget echo asking for the same view again
+    await settle(explorer)
+    assert explorer.status == "idle" and explorer.state()["selection"] == "3,:,:"
+    assert explorer.view_summary["mean"] == pytest.approx(float(np.nanmean(data[3].astype("f8"))))
+
+
+async def test_the_slider_reads_ahead_in_the_direction_it_moves(cube_store):
+    path, data = cube_store
+    explorer = Explorer(path="grp/cube")
+    await explorer.open(str(path))
+    await settle(explorer)
+    explorer.sliders.objects[0].value = 1
+    await settle(explorer)
+    ahead = [key for key in explorer._planes._tasks if key[1] == "2,:,:"]
+    assert ahead, "the next plane along the slider is being read"
+    await explorer._planes._tasks[ahead[0]]
+    explorer.sliders.objects[0].value = 2
+    await settle(explorer)
+    assert explorer.view_summary["max"] == pytest.approx(float(np.nanmax(data[2])))

@@ -193,14 +193,20 @@
       case "idle":
         flushQueue();
         break;
-      case "patch":
+      case "patch": {
+        const start = performance.now();
         try {
           patching += 1;
           jsdoc.apply_json_patch(msg.patch, msg.buffers);
         } finally {
           patching -= 1;
+          // page-side cost of Python's updates, for the benchmarks
+          timings.patches = (timings.patches || 0) + 1;
+          timings.patch_apply_ms = (timings.patch_apply_ms || 0) + performance.now() - start;
+          timings.last_patch_at = performance.now();
         }
         break;
+      }
       case "error":
         domReady.then(() => showError(msg.stage, msg.message));
         rejectReady(new Error(msg.message));

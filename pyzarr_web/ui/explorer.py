@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import time
 from urllib.parse import urlencode
 
 import numpy as np
@@ -18,15 +19,18 @@ import param
 from pyzarr_web.core import Hierarchy, ZarrError, open_store
 from pyzarr_web.ui import info
 from pyzarr_web.ui.coords import Axis, cf_decode, format_value, read_axes
+from pyzarr_web.ui.planes import PlaneCache
 from pyzarr_web.ui.plots import COLORMAPS, Histogram, ImagePlot, LinePlot, Placement
 from pyzarr_web.ui.slicing import ViewSpec, stride_for
 from pyzarr_web.ui.table import ValueTable
 from pyzarr_web.ui.tree import TreeModel
-from pyzarr_web.ui.values import COMPLEX_PARTS, is_numeric, robust_limits, summarise, to_float
+from pyzarr_web.ui.values import COMPLEX_PARTS, is_numeric, robust_limits, sample, summarise, to_float
 
 MAX_DISPLAY_POINTS = 1024  # per axis: larger planes are strided for display
 FULL_READ_BYTES = 64 * 2**20  # planes up to this size are read whole (statistics are exact)
 READ_BUDGET_BYTES = 256 * 2**20  # nothing larger is ever read
+PROGRESS_INTERVAL_S = 0.1
+PLANE_CACHE_BYTES = 160 * 2**20  # decoded planes kept for going back and forth, and read ahead
 
 STYLESHEET = """
 .pzw-info table { border-collapse: collapse; font-size: 13px; }
@@ -90,6 +94,11 @@ class Explorer(param.Parameterized):
         self.view_summary: dict | None = None
         self._plane: np.ndarray | None = None
         self._stored_bytes: int | None = None
+        self._samples = np.zeros(0)  # of the displayed plane, for contrast and histogram
+        self.timings: dict | None = None
+        self._progress_shown_at = 0.0
+        self._planes = PlaneCache(PLANE_CACHE_BYTES)
+        self._last_move: tuple[int, int] | None = None  # (dimension, step) of the last slider move
         self._filling_tree = False
 
         self.url_input = pn.widgets.TextInput(
@@ -138,6 +147,8 @@ class Explorer(param.Parameterized):
             widget.param.watch(lambda _event: self._restyle(), "value")
         self.auto_contrast.param.watch(lambda _event: self._apply_limits(), "value")
         self.complex_part.param.watch(lambda _event: self._redraw(), "value")
+        self.tabs = pn.Tabs(sizing_mode="stretch_both", dynamic=False)  # filled by panel()
+        self.tabs.param.watch(lambda _event: self._tab_shown(), "active")
 
     # ----------------------------------------------------------------- layout
     def panel(self) -> pn.viewable.Viewable:
@@ -158,9 +169,8 @@ class Explorer(param.Parameterized):
         )
         info_tab = pn.Column(self.info_pane, pn.pane.HTML("<h3 style='font-size:15px'>Attributes</h3>"),
                              self.attrs_pane, name="Info", sizing_mode="stretch_width")
-        tabs = pn.Tabs(data_tab, ("Table", self.table.panel()), info_tab, sizing_mode="stretch_both",
-                       dynamic=False)
-        return pn.Column(header, pn.Row(sidebar, tabs, sizing_mode="stretch_both"),
+        self.tabs.extend([data_tab, ("Table", self.table.panel()), info_tab])
+        return pn.Column(header, pn.Row(sidebar, self.tabs, sizing_mode="stretch_both"),
                          sizing_mode="stretch_both", stylesheets=[STYLESHEET])
 
     # ------------------------------------------------------------ scheduling
@@ -202,6 +212,7 @@ class Explorer(param.Parameterized):
         self.store_url = url
         self.url_input.value = url
         self._hierarchy, self._array, self.path = None, None, None
+        self._planes.clear()
         self._tree = TreeModel([])
         self._fill_tree()
         self.tree_error.object = ""
@@ -327,6 +338,7 @@ class Explorer(param.Parameterized):
         self.sliders.objects = sliders
 
     def _slider_moved(self, dim: int, event) -> None:
+        self._last_move = (dim, 1 if event.new >= event.old else -1)
         event.obj.label = self._axes[dim].describe(event.new)
         self.spec = self.spec.with_index(dim, event.new)
         self.selection_input.value = self.spec.text()
@@ -353,32 +365,61 @@ class Explorer(param.Parameterized):
         return {d: stride_for(self.spec.extent(d), MAX_DISPLAY_POINTS) for d in self.spec.displayed}
 
     def _report_progress(self, done: int, total: int) -> None:
-        self.progress.max = max(total, 1)
-        self.progress.value = min(done, self.progress.max)
+        """Show read progress, at most every PROGRESS_INTERVAL_S: each update is a page patch."""
+        now = time.perf_counter()
+        if done < total and now - self._progress_shown_at < PROGRESS_INTERVAL_S:
+            return
+        self._progress_shown_at = now
+        total = max(total, 1)
+        self.progress.max = total  # before the value, which it bounds
+        self.progress.value = min(done, total)
+        self.progress.visible = True
         self.status_text.object = _escaped(f"Reading chunks {done}/{total}", "pzw-status")
 
     async def _load_view(self) -> None:
         arr, spec = self._array, self.spec
         read_steps = self._read_steps()
-        self.progress.visible = True
+        started = self._progress_shown_at = time.perf_counter()  # no bar for reads that finish at once
+        key = (arr.path, spec.text(), tuple(sorted(read_steps.items())))
+        self._planes.cancel_pending(keep=key)
         try:
-            data = await arr.read(spec.selection(read_steps), progress=self._report_progress,
-                                  budget_bytes=READ_BUDGET_BYTES)
+            # shielded: a superseded view must not cancel a read another view now shares;
+            # reads nobody wants any more are cancelled by cancel_pending above
+            data = await asyncio.shield(self._planes.task(key, lambda: arr.read(
+                spec.selection(read_steps), progress=self._report_progress, budget_bytes=READ_BUDGET_BYTES)))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self.view_error.object = _error_html(f"Could not read /{arr.path} [{spec.text()}]", exc)
             raise
         finally:
-            self.progress.visible = False
+            if self.progress.visible:
+                self.progress.visible = False
         self.view_error.object = ""
         data = np.asarray(data)
         if spec.transposed:
             data = data.T
         self._plane = cf_decode(data, arr.attributes)
         self._read_steps_used = tuple(read_steps.get(d, 1) for d in spec.displayed)
-        self._show_array_info()  # the compression ratio estimate grows with what has been read
+        if self.tabs.active == self.INFO_TAB:
+            self._show_array_info()  # the compression ratio estimate grows with what has been read
+        read_done = time.perf_counter()
         self._redraw()
+        self.timings = {"read_ms": round((read_done - started) * 1000, 1),
+                        "render_ms": round((time.perf_counter() - read_done) * 1000, 1)}
+        self._read_ahead(read_steps)
+
+    def _read_ahead(self, read_steps: dict[int, int]) -> None:
+        """Start reading the plane the slider will most likely show next (one more step the same way)."""
+        if self._last_move is None or self._last_move[0] in self.spec.displayed:
+            return
+        dim, step = self._last_move
+        index = self.spec.indices[dim] + step
+        if not 0 <= index < self.spec.shape[dim]:
+            return
+        arr, ahead = self._array, self.spec.with_index(dim, index)
+        key = (arr.path, ahead.text(), tuple(sorted(read_steps.items())))
+        self._planes.task(key, lambda: arr.read(ahead.selection(read_steps), budget_bytes=READ_BUDGET_BYTES))
 
     def _show_array_info(self) -> None:
         self.info_pane.object = info.rows_html(f"Array /{self._array.path}",
@@ -395,8 +436,7 @@ class Explorer(param.Parameterized):
         data, spec = self._plane, self.spec
         if data is None:
             return
-        self.table.show(data, [self._axes[d] for d in spec.displayed], offsets=[spec.ranges[d][0]
-                        for d in spec.displayed], steps=self._read_steps_used)
+        self._fill_table()
         if not is_numeric(data.dtype) or data.ndim == 0:
             self.plot_area.objects = []
             self.view_summary = {"shape": list(data.shape), "min": None, "max": None, "mean": None,
@@ -406,22 +446,23 @@ class Explorer(param.Parameterized):
                 else f"{data.dtype} values are shown in the Table tab.", "pzw-stats")
             self.status_text.object = ""
             return
-        values = to_float(data, self.complex_part.value)
-        display_steps = tuple(stride_for(n, MAX_DISPLAY_POINTS) for n in values.shape)
-        shown = values[tuple(slice(None, None, s) for s in display_steps)]
+        display_steps = tuple(stride_for(n, MAX_DISPLAY_POINTS) for n in data.shape)
+        shown = to_float(data[tuple(slice(None, None, s) for s in display_steps)], self.complex_part.value,
+                         np.float32 if data.ndim == 2 else np.float64)  # images go to the page as float32
         steps = tuple(r * s for r, s in zip(self._read_steps_used, display_steps))
         downsampled = any(s > 1 for s in steps)
-        summary = summarise(values)
+        summary = summarise(data, self.complex_part.value)  # exact, over every decoded value
         self.view_summary = summary.as_dict() | {"downsampled": downsampled}
         self.stats_pane.object = info.rows_html("Slice statistics", [
             ("min", format_value(summary.min)), ("max", format_value(summary.max)),
             ("mean", format_value(summary.mean)), ("NaN count", f"{summary.nan_count:,}"),
-            ("values", f"{values.size:,}")])
-        self.histogram.show(values)
+            ("values", f"{data.size:,}")])
+        self._samples = sample(shown)
+        self.histogram.show(self._samples)
         note = f" — downsampled for display, every {'×'.join(map(str, steps))} samples" if downsampled else ""
         self.status_text.object = _escaped(f"Showing [{spec.text()}] {shown.shape}{note}", "pzw-status")
         label = self._value_label()
-        if values.ndim == 1:
+        if shown.ndim == 1:
             self.line.show(shown, self._axes[spec.displayed[0]], steps[0], label,
                            offset=spec.ranges[spec.displayed[0]][0])
             figure = self.line.figure
@@ -435,19 +476,33 @@ class Explorer(param.Parameterized):
         if not self.plot_area.objects or self.plot_area.objects[0].object is not figure:
             self.plot_area.objects = [pn.pane.Bokeh(figure, sizing_mode="stretch_both")]
 
+    TABLE_TAB, INFO_TAB = 1, 2
+
+    def _tab_shown(self) -> None:
+        if self.tabs.active == self.INFO_TAB and self._array is not None and self.path == self._array.path:
+            self._show_array_info()
+        self._fill_table()
+
+    def _fill_table(self) -> None:
+        """The table follows the view only while its tab is shown: re-rendering a hidden grid on
+        every slider move would cost the page time for nothing."""
+        if self.tabs.active != self.TABLE_TAB or self._plane is None:
+            return
+        displayed = self.spec.displayed
+        self.table.show(self._plane, [self._axes[d] for d in displayed],
+                        offsets=[self.spec.ranges[d][0] for d in displayed], steps=self._read_steps_used)
+
     def _apply_limits(self) -> None:
         """Auto contrast follows robust percentiles of the slice; manual keeps the user's limits."""
-        if self._plane is None or self._plane.ndim != 2 or not is_numeric(self._plane.dtype):
+        if self._plane is None or self._plane.ndim != 2 or self.view_summary["min"] is None:
             return
-        values = to_float(self._plane, self.complex_part.value)
-        finite = values[np.isfinite(values)]
-        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        low, high = self.view_summary["min"], self.view_summary["max"]
         high = high if high > low else low + 1
         requested = self._requested.pop("contrast", None)
         if requested is not None:
             value = requested
         elif self.auto_contrast.value:
-            value = robust_limits(values)
+            value = robust_limits(self._samples)
         else:  # manual limits stay, clipped to this slice's range
             value = tuple(min(max(v, low), high) for v in self.contrast.value)
         # bounds and value in one update, so the slider never sees a value outside its bounds
@@ -483,6 +538,7 @@ class Explorer(param.Parameterized):
             "dtype": arr.dtype.str if arr is not None and node and node.kind == "array" else None,
             "selection": self.spec.text() if self.spec is not None else None,
             "view": self.view_summary, "error": self.error or None,
+            "timings": self.timings,  # of the last view: read (fetch + decode) and Python-side render
         }
 
 

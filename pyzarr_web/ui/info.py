@@ -35,7 +35,7 @@ def array_rows(arr, stored_bytes: int | None = None) -> list[tuple[str, str]]:
     rows += [
         ("Chunks", f"{arr.nchunks:,}"),
         ("Codecs", " → ".join(arr.codec_summary()) or "none"),
-        ("Fill value", repr(arr.fill_value)),
+        ("Fill value", repr(arr.fill_value.item() if isinstance(arr.fill_value, np.generic) else arr.fill_value)),
         ("Order", str(arr.order)),
     ]
     if arr.dimension_names:

@@ -63,10 +63,11 @@ class Placement:
         return cls(low, width, not ascending, kind, axis.label(), axis.numeric_values()[start:stop:step].tolist(),
                    start)
 
-    def hover(self, samples: int, step: int) -> CustomJSHover:
-        return CustomJSHover(code=_AXIS_HOVER_JS, args={"p": {
-            "start": self.start, "width": self.width, "samples": samples, "step": step, "offset": self.offset,
-            "flipped": self.flipped, "coords": self.coords, "datetime": self.kind == "datetime"}})
+    def hover_args(self, samples: int, step: int) -> dict:
+        """What the axis's hover formatter needs to map a cursor position to index and coordinate."""
+        return {"p": {"start": self.start, "width": self.width, "samples": samples, "step": step,
+                      "offset": self.offset, "flipped": self.flipped, "coords": self.coords,
+                      "datetime": self.kind == "datetime"}}
 
 
 class ImagePlot:
@@ -93,7 +94,8 @@ class ImagePlot:
                              color_mapper=self.linear, name="pzw-image")
         colorbar = ColorBar(color_mapper=self.linear, width=12, location=(0, 0))
         fig.add_layout(colorbar, "right")
-        hover = HoverTool(renderers=[renderer])
+        axis_hover = {"$y": CustomJSHover(code=_AXIS_HOVER_JS), "$x": CustomJSHover(code=_AXIS_HOVER_JS)}
+        hover = HoverTool(renderers=[renderer], formatters=axis_hover)
         fig.add_tools(hover)
         return fig, renderer, colorbar, hover
 
@@ -116,10 +118,9 @@ class ImagePlot:
             self.figure.y_range.start, self.figure.y_range.end = y.start, y.start + y.width
         self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = x.label, y.label
         rows, cols = plane.shape
-        hover.update(
-            tooltips=[(y.label, "$y{custom}"), (x.label, "$x{custom}"), (self.value_label, "@image{0.[0000]}")],
-            formatters={"$y": y.hover(rows, steps[0]), "$x": x.hover(cols, steps[1])},
-        )
+        hover.tooltips = [(y.label, "$y{custom}"), (x.label, "$x{custom}"), (self.value_label, "@image{0.[0000]}")]
+        hover.formatters["$y"].args = y.hover_args(rows, steps[0])  # the same models, new arguments
+        hover.formatters["$x"].args = x.hover_args(cols, steps[1])
 
     def style(self, colormap: str, low: float, high: float, log_scale: bool) -> None:
         mapper = self.log if log_scale else self.linear
@@ -169,7 +170,7 @@ class Histogram:
     def __init__(self) -> None:
         self.source = ColumnDataSource(data={"left": [], "right": [], "count": []})
         self.figure = figure(name="pzw-histogram", height=200, width=290, tools="", toolbar_location=None,
-                             title="Histogram")
+                             title="Histogram (displayed samples)")
         self.figure.quad(left="left", right="right", bottom=0, top="count", source=self.source,
                          fill_color="#4a78b5", line_color=None)
         self.figure.yaxis.visible = False

@@ -14,16 +14,16 @@ def is_numeric(dtype: np.dtype) -> bool:
     return dtype.kind in "biufcmM"
 
 
-def to_float(data: np.ndarray, complex_part: str = "magnitude") -> np.ndarray:
-    """float64 view of numeric data for plotting; datetimes become their integer ticks."""
+def to_float(data: np.ndarray, complex_part: str = "magnitude", dtype=np.float64) -> np.ndarray:
+    """Floats (DTYPE) of numeric data for plotting; datetimes become their integer ticks."""
     if data.dtype.kind == "c":
         part = {"magnitude": np.abs, "phase": np.angle, "real": np.real, "imaginary": np.imag}[complex_part]
-        return part(data).astype(np.float64)
+        return part(data).astype(dtype)
     if data.dtype.kind in "mM":
-        as_int = data.view(np.int64).astype(np.float64)
+        as_int = data.view(np.int64).astype(dtype)
         as_int[np.isnat(data)] = np.nan
         return as_int
-    return data.astype(np.float64)
+    return data.astype(dtype)
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,27 @@ class Summary:
                 "nan_count": self.nan_count}
 
 
-def summarise(values: np.ndarray) -> Summary:
-    """min/max/mean ignoring NaN, and the NaN count, of float VALUES."""
-    finite = values[~np.isnan(values)]
-    nan_count = int(values.size - finite.size)
+def summarise(data: np.ndarray, complex_part: str = "magnitude") -> Summary:
+    """Exact min/max/mean ignoring NaN, and the NaN count, of numeric DATA.
+
+    Integers are summarised as they are (no float copy: this runs on every slider move)."""
+    if data.size and data.dtype.kind in "biu":
+        return Summary(data.shape, float(data.min()), float(data.max()), float(data.mean(dtype=np.float64)), 0)
+    values = data if data.dtype.kind == "f" else to_float(data, complex_part)
+    nan = np.isnan(values)
+    nan_count = int(nan.sum())
+    finite = values[~nan] if nan_count else values
     if finite.size == 0:
-        return Summary(values.shape, None, None, None, nan_count)
-    return Summary(values.shape, float(finite.min()), float(finite.max()), float(finite.mean()), nan_count)
+        return Summary(data.shape, None, None, None, nan_count)
+    return Summary(data.shape, float(finite.min()), float(finite.max()), float(finite.mean(dtype=np.float64)),
+                   nan_count)
+
+
+def sample(values: np.ndarray, max_samples: int = 1 << 18) -> np.ndarray:
+    """An evenly strided subset of at most about MAX_SAMPLES values, for estimates (contrast
+    percentiles, histogram shape) that need not touch every value of a large slice."""
+    flat = values.reshape(-1)
+    return flat[::max(1, flat.size // max_samples)]
 
 
 def robust_limits(values: np.ndarray, low: float = 2.0, high: float = 98.0) -> tuple[float, float]:
