@@ -1,4 +1,4 @@
-"""Decode benchmark: ``python -m pyzarr_web.bench_decode [--repeats N] [--shim-httpx]``.
+"""Decode benchmark: ``python -m pyzarr_web.bench_decode [--repeats N]``.
 
 Writes the same arrays with zarr-python (2048 x 2048 uint16, 256^2 chunks: blosc-lz4, blosc-zstd,
 gzip, and sharded zstd with 1024^2 shards) and reads each whole array
@@ -143,10 +143,6 @@ def _core_cpython(root: Path, name: str, repeats: int) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m pyzarr_web.bench_decode", description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed reads per figure (best is kept)")
-    parser.add_argument("--shim-httpx", action="store_true",
-                        help="put an empty httpx module in the worker before blosc2 is imported "
-                             "(the shipped blosc2 4.14.1 imports httpx at top level and the bundle "
-                             "does not ship it; this measures blosc as a bundle fix would)")
     args = parser.parse_args(argv)
     bh = _load_harness()
 
@@ -162,16 +158,13 @@ def main(argv: list[str] | None = None) -> None:
             native[name] = (t_zarr, _core_cpython(root, name, args.repeats), ref)
         harness = bh.Harness(stores)
         with harness.running():
-            if args.shim_httpx:
-                harness.run("import sys, types\nsys.modules.setdefault('httpx', types.ModuleType('httpx'))\n'ok'")
             harness.run(BROWSER_BENCH + "\n'ok'")
             env = harness.call("h_env")
             url = harness.store_url("bench.zarr")
             print(f"pyzarr-web decode benchmark: {SHAPE[0]}x{SHAPE[1]} {DTYPE}, chunks {CHUNKS[0]}^2, "
                   f"shards {SHARDS[0]}^2; best of {args.repeats}")
             print(f"browser: Chromium, Pyodide worker (Python {env['python']}, numpy {env['numpy']}, "
-                  f"codec backend {env['backend']}); boot {harness.boot_seconds:.1f} s"
-                  + ("; httpx shimmed for blosc2" if args.shim_httpx else ""))
+                  f"codec backend {env['backend']}); boot {harness.boot_seconds:.1f} s")
             print()
             head = (f"{'array':<14}{'ratio':>7}{'decoded MB':>12}{'CPython zarr':>14}{'CPython core':>14}"
                     f"{'browser mem':>13}{'browser HTTP':>14}{'  ratio = browser mem / CPython zarr'}")
