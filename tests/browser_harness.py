@@ -34,6 +34,19 @@ from pathlib import Path
 
 import numpy as np
 
+def merged_runs(entries) -> list[tuple[int, int]]:
+    """The ideal data requests for shard index ENTRIES (offset, nbytes): missing inner chunks
+    skipped, back-to-back ones merged (zarr-python lays inner chunks out in Morton order, so
+    neighbours in the array are not always neighbours on disk)."""
+    runs: list[list[int]] = []
+    for o, n in sorted((int(o), int(n)) for o, n in entries if int(o) != 2**64 - 1):
+        if runs and runs[-1][0] + runs[-1][1] == o:
+            runs[-1][1] += n
+        else:
+            runs.append([o, n])
+    return [(o, n) for o, n in runs]
+
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The built site under test; $PYZARR_WEB_SITE points elsewhere (e.g. a private build).
 SITE = Path(os.environ.get("PYZARR_WEB_SITE") or REPO_ROOT / "dist")
@@ -339,14 +352,7 @@ def ideal_shard_reads(array_dir: Path, sel: tuple) -> dict:
         body = raw[-index_bytes:] if location == "end" else raw[:index_bytes]
         index = np.frombuffer(body[:16 * n_inner], "<u8").reshape(*per_shard, 2)
         total_bytes += index_bytes
-        entries = sorted((int(index[loc][0]), int(index[loc][1])) for loc in locals_
-                         if int(index[loc][0]) != 2**64 - 1)
-        runs: list[list[int]] = []
-        for o, n in entries:
-            if runs and runs[-1][0] + runs[-1][1] == o:
-                runs[-1][1] += n
-            else:
-                runs.append([o, n])
+        runs = merged_runs(index[loc] for loc in locals_)
         runs_total += len(runs)
         total_bytes += sum(n for _, n in runs)
     return {"requests": len(by_shard) + runs_total, "bytes": total_bytes,

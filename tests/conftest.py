@@ -85,6 +85,20 @@ def pytest_sessionfinish(session, exitstatus):
     _SharedPlaywright.shutdown()
 
 
+# ------------------------------------------------------------------------------ codec backends
+
+@pytest.fixture(params=["numcodecs", "browser"])
+def backend(request):
+    """Run the test with each codec backend: numcodecs (CPython) and the browser's
+    (imagecodecs / blosc2 / standard library), so both decode the same bytes."""
+    from pyzarr_web.core.codecs import get_backend, set_backend
+
+    previous = get_backend().name
+    set_backend(request.param)
+    yield request.param
+    set_backend(previous)
+
+
 # ------------------------------------------------------------------------------ site and server
 
 @pytest.fixture(scope="session")

@@ -47,14 +47,6 @@ def zstd_rle_frame(size: int, byte: int = 0, declare: bool = True, checksum: boo
     return bytes(out)
 
 
-@pytest.fixture(params=["numcodecs", "browser"])
-def backend(request):
-    previous = get_backend().name
-    set_backend(request.param)
-    yield request.param
-    set_backend(previous)
-
-
 def v2_store(chunk: bytes, compressor: dict, dtype="<i4", shape=(4, 4), filters=None):
     meta = {"zarr_format": 2, "shape": list(shape), "chunks": list(shape), "dtype": dtype,
             "compressor": compressor, "fill_value": 0 if dtype != "|O" else None, "order": "C",

@@ -22,7 +22,6 @@ from zarr.codecs import (BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, Shardin
 from zarr.core.dtype import VariableLengthBytes
 
 from pyzarr_web.core import Hierarchy, open_store
-from pyzarr_web.core.codecs import get_backend, set_backend
 
 SHAPE, CHUNKS, SHARDS = (7, 11), (3, 4), (6, 8)  # ragged edges on both axes
 
@@ -258,14 +257,6 @@ def written(tmp_path_factory):
             cache[case.id] = (root, expected)
         return cache[case.id]
     return get
-
-
-@pytest.fixture(params=["numcodecs", "browser"])
-def backend(request):
-    previous = get_backend().name
-    set_backend(request.param)
-    yield request.param
-    set_backend(previous)
 
 
 def _equal(got, exp) -> bool:

@@ -13,7 +13,6 @@ import pytest
 
 from pyzarr_web.core import (BudgetError, CodecError, Hierarchy, MetadataError, NodeNotFoundError,
                              SelectionError, parse_selection, wrap)
-from pyzarr_web.core.codecs import get_backend, set_backend
 from pyzarr_web.core.store import Store
 from pyzarr_web.core.stores.memory import MemoryStore
 
@@ -40,14 +39,6 @@ def v3_store(chunk: bytes | None, codecs: list, shape=(4, 4)) -> MemoryStore:
 
 async def read(store: Store, sel=None, **kw):
     return await (await (await Hierarchy.open(store)).array("")).read(sel, **kw)
-
-
-@pytest.fixture(params=["numcodecs", "browser"])
-def backend(request):
-    previous = get_backend().name
-    set_backend(request.param)
-    yield
-    set_backend(previous)
 
 
 DATA = np.arange(16, dtype="<i4").reshape(4, 4)

@@ -17,6 +17,7 @@ from pyzarr_web.core.stores.http import HttpStore
 from pyzarr_web.core.stores.http_httpx import fetch
 from pyzarr_web.core.stores.local import LocalStore
 from pyzarr_web.serve import make_app, run_in_thread
+from browser_harness import merged_runs
 
 SHAPE, SHARD, INNER = (16, 16), (8, 8), (2, 2)
 INDEX_BYTES = 16 * 16 + 4  # 4x4 inner chunks of (offset, nbytes) + crc32c
@@ -75,17 +76,7 @@ def _counted(root_store):
 
 
 def _runs(index: np.ndarray, inner_sel) -> list[RangeRequest]:
-    """The ideal data requests: needed inner chunks, back-to-back ones merged (zarr-python lays
-    inner chunks out in Morton order, so neighbours in the array are not always neighbours on disk)."""
-    entries = sorted((int(o), int(n)) for o, n in index[inner_sel].reshape(-1, 2)
-                     if o != 2**64 - 1)
-    runs: list[list[int]] = []
-    for o, n in entries:
-        if runs and runs[-1][0] + runs[-1][1] == o:
-            runs[-1][1] += n
-        else:
-            runs.append([o, n])
-    return [RangeRequest(o, n) for o, n in runs]
+    return [RangeRequest(o, n) for o, n in merged_runs(index[inner_sel].reshape(-1, 2))]
 
 
 @pytest.mark.parametrize("name, location", [("end", "end"), ("start", "start")])
