@@ -169,8 +169,110 @@
     worker.postMessage({ type: "rendered" });
   }
 
+  // Python's changes, applied as they come, except colour-mapper limits: an image is colour-mapped
+  // again on every change of its mapper, and a 1024x1024 plane costs tens of ms each time. Python
+  // sends a new view's limits just before its data; they wait here, and if the next patch replaces
+  // the data of a source drawn with that mapper they are set silently first, so the new data is
+  // mapped once with the new limits (the colour bar follows the mapping). Otherwise they are applied
+  // as usual: before any other patch or message (the worker reports "idle" after handling a page
+  // change and the state after every view), or after MAPPER_WAIT_MS at the latest.
+  const MAPPER_WAIT_MS = 100;
+  let deferred = []; // mapper-only patches waiting for their data
+  let deferredTimer = 0;
+
+  function applyPatches(msgs, silentFirst) {
+    const start = performance.now();
+    try {
+      patching += 1;
+      for (const [model, attr, value] of silentFirst) model.setv({ [attr]: value }, { silent: true });
+      for (const msg of msgs) jsdoc.apply_json_patch(msg.patch, msg.buffers);
+    } finally {
+      patching -= 1;
+      // page-side cost of Python's updates, for the benchmarks
+      timings.patches = (timings.patches || 0) + msgs.length;
+      timings.patch_apply_ms = (timings.patch_apply_ms || 0) + performance.now() - start;
+      timings.last_patch_at = performance.now();
+    }
+  }
+
+  const isPlain = (v) => v === null || ["number", "string", "boolean"].includes(typeof v) ||
+    (Array.isArray(v) && v.every((x) => typeof x === "string"));
+
+  // [model, attr, value] of each event if PATCH only sets plain attributes of colour mappers
+  function mapperChanges(patch) {
+    const events = (patch && patch.events) || [];
+    const ColorMapper = window.Bokeh.Models.ColorMapper;
+    const changes = [];
+    for (const e of events) {
+      if (e.kind !== "ModelChanged" || !e.model || !isPlain(e.new)) return null;
+      const model = jsdoc.get_model_by_id(e.model.id);
+      if (!(model instanceof ColorMapper)) return null;
+      changes.push([model, e.attr, e.new]);
+    }
+    return changes.length ? changes : null;
+  }
+
+  // ids of the data sources PATCH gives new data
+  function sourcesReplaced(patch) {
+    const ids = new Set();
+    for (const e of (patch && patch.events) || []) {
+      if (e.model && (e.kind === "ColumnDataChanged" || (e.kind === "ModelChanged" && e.attr === "data"))) {
+        ids.add(e.model.id);
+      }
+    }
+    return ids;
+  }
+
+  function flushDeferred() {
+    clearTimeout(deferredTimer);
+    deferredTimer = 0;
+    if (!deferred.length) return;
+    const msgs = deferred;
+    deferred = [];
+    applyPatches(msgs, []);
+  }
+
+  function receivePatch(msg) {
+    if (mapperChanges(msg.patch)) {
+      deferred.push(msg);
+      if (!deferredTimer) deferredTimer = setTimeout(flushDeferred, MAPPER_WAIT_MS);
+      return;
+    }
+    if (!deferred.length) {
+      applyPatches([msg], []);
+      return;
+    }
+    const sources = sourcesReplaced(msg.patch);
+    const drawn = new Set(); // mappers of renderers whose source this patch replaces
+    if (sources.size) {
+      for (const model of jsdoc.all_models) {
+        const glyph = model.glyph;
+        if (glyph && glyph.color_mapper && model.data_source && sources.has(model.data_source.id)) {
+          drawn.add(glyph.color_mapper);
+        }
+      }
+    }
+    const silent = [];
+    const loud = [];
+    let merged = 0;
+    for (const d of deferred) {
+      const changes = mapperChanges(d.patch);
+      if (changes && changes.every(([model]) => drawn.has(model))) {
+        silent.push(...changes);
+        merged += 1;
+      } else loud.push(d);
+    }
+    deferred = [];
+    clearTimeout(deferredTimer);
+    deferredTimer = 0;
+    if (loud.length) applyPatches(loud, []);
+    applyPatches([msg], silent);
+    timings.patches += merged;
+  }
+
   worker.onmessage = (event) => {
     const msg = event.data;
+    if (msg.type !== "patch" && msg.type !== "progress" && msg.type !== "timing") flushDeferred();
     switch (msg.type) {
       case "progress":
         domReady.then(() => showProgress(msg.stage, msg.fraction, msg.detail));
@@ -193,20 +295,9 @@
       case "idle":
         flushQueue();
         break;
-      case "patch": {
-        const start = performance.now();
-        try {
-          patching += 1;
-          jsdoc.apply_json_patch(msg.patch, msg.buffers);
-        } finally {
-          patching -= 1;
-          // page-side cost of Python's updates, for the benchmarks
-          timings.patches = (timings.patches || 0) + 1;
-          timings.patch_apply_ms = (timings.patch_apply_ms || 0) + performance.now() - start;
-          timings.last_patch_at = performance.now();
-        }
+      case "patch":
+        receivePatch(msg);
         break;
-      }
       case "error":
         domReady.then(() => showError(msg.stage, msg.message));
         rejectReady(new Error(msg.message));

@@ -469,9 +469,12 @@ class Explorer(param.Parameterized):
         else:
             y_dim, x_dim = spec.displayed
             self.image.value_label = label
+            limits = self._contrast_limits()
+            style = None if limits is None else (self.colormap.value, *limits[2], self.log_scale.value)
             self.image.show(shown, steps, Placement.of(self._axes[y_dim], spec.ranges[y_dim], steps[0]),
-                            Placement.of(self._axes[x_dim], spec.ranges[x_dim], steps[1]))
-            self._apply_limits()
+                            Placement.of(self._axes[x_dim], spec.ranges[x_dim], steps[1]), style=style)
+            if limits is not None:
+                self._set_contrast(*limits)  # the image already has these limits: no more page work
             figure = self.image.figure
         if not self.plot_area.objects or self.plot_area.objects[0].object is not figure:
             self.plot_area.objects = [pn.pane.Bokeh(figure, sizing_mode="stretch_both")]
@@ -492,21 +495,30 @@ class Explorer(param.Parameterized):
         self.table.show(self._plane, [self._axes[d] for d in displayed],
                         offsets=[self.spec.ranges[d][0] for d in displayed], steps=self._read_steps_used)
 
-    def _apply_limits(self) -> None:
-        """Auto contrast follows robust percentiles of the slice; manual keeps the user's limits."""
+    def _contrast_limits(self) -> tuple[float, float, tuple[float, float]] | None:
+        """Contrast slider bounds and value for the shown plane: auto contrast follows robust
+        percentiles of the slice; manual keeps the user's limits."""
         if self._plane is None or self._plane.ndim != 2 or self.view_summary["min"] is None:
-            return
+            return None
         low, high = self.view_summary["min"], self.view_summary["max"]
         high = high if high > low else low + 1
         requested = self._requested.pop("contrast", None)
         if requested is not None:
-            value = requested
+            value = tuple(requested)
         elif self.auto_contrast.value:
-            value = robust_limits(self._samples)
+            value = tuple(robust_limits(self._samples))
         else:  # manual limits stay, clipped to this slice's range
             value = tuple(min(max(v, low), high) for v in self.contrast.value)
+        return min(low, value[0]), max(high, value[1]), value
+
+    def _apply_limits(self) -> None:
+        limits = self._contrast_limits()
+        if limits is not None:
+            self._set_contrast(*limits)
+
+    def _set_contrast(self, start: float, end: float, value: tuple[float, float]) -> None:
         # bounds and value in one update, so the slider never sees a value outside its bounds
-        self.contrast.param.update(start=min(low, value[0]), end=max(high, value[1]), value=value)
+        self.contrast.param.update(start=start, end=end, value=value)
         self._restyle()
 
     def _restyle(self) -> None:

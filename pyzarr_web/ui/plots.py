@@ -99,8 +99,13 @@ class ImagePlot:
         fig.add_tools(hover)
         return fig, renderer, colorbar, hover
 
-    def show(self, plane: np.ndarray, steps: tuple[int, int], y: Placement, x: Placement) -> None:
-        """Display PLANE (rows along y) with each axis placed in index or coordinate space."""
+    def show(self, plane: np.ndarray, steps: tuple[int, int], y: Placement, x: Placement,
+             style: tuple[str, float, float, bool] | None = None) -> None:
+        """Display PLANE (rows along y) with each axis placed in index or coordinate space, styled
+        with STYLE (colormap, low, high, log scale) when given.
+
+        The style goes first, right before the data: the page sets limits that arrive just before
+        the image data without mapping the old image again, so the new one is colour-mapped once."""
         if y.flipped:
             plane = plane[::-1]
         if x.flipped:
@@ -109,6 +114,8 @@ class ImagePlot:
         if key not in self._figures:
             self._figures[key] = self._build(*key)
         self.figure, self.renderer, self.colorbar, hover = self._figures[key]
+        if style is not None:
+            self.style(*style)
         self.source.data = {"image": [np.ascontiguousarray(plane, dtype=np.float32)], "x": [x.start],
                             "y": [y.start], "dw": [x.width], "dh": [y.width]}
         self.figure.x_range.start, self.figure.x_range.end = x.start, x.start + x.width
