@@ -45,6 +45,9 @@ STYLESHEET = """
 """
 
 
+_SHOWN, _HIDDEN = {"visibility": "visible"}, {"visibility": "hidden"}
+
+
 def _escaped(text: str, css_class: str) -> str:
     """Text inside a styled div; escaping makes store content inert, never markup."""
     return f'<div class="{css_class}">{html.escape(text)}</div>' if text else ""
@@ -126,7 +129,10 @@ class Explorer(param.Parameterized):
         self.complex_part = pn.widgets.Select(label="Complex as", options=list(COMPLEX_PARTS), width=120,
                                               visible=False)
         self.sliders = pn.Column(sizing_mode="stretch_width")
-        self.progress = pn.indicators.Progress(value=0, max=1, visible=False, sizing_mode="stretch_width", height=8)
+        # shown and hidden through its style, not `visible`: that would make the page lay out
+        # everything again (~100 ms a toggle), and the bar's row stays put
+        self.progress = pn.indicators.Progress(value=0, max=1, sizing_mode="stretch_width", height=8,
+                                               styles=_HIDDEN)
         self.status_text = pn.pane.HTML("", sizing_mode="stretch_width")
         self.stats_pane = pn.pane.HTML("", sizing_mode="stretch_width")
         self.image = ImagePlot()
@@ -373,8 +379,13 @@ class Explorer(param.Parameterized):
         total = max(total, 1)
         self.progress.max = total  # before the value, which it bounds
         self.progress.value = min(done, total)
-        self.progress.visible = True
+        self._show_progress(True)
         self.status_text.object = _escaped(f"Reading chunks {done}/{total}", "pzw-status")
+
+    def _show_progress(self, shown: bool) -> None:
+        styles = _SHOWN if shown else _HIDDEN
+        if self.progress.styles != styles:
+            self.progress.styles = styles
 
     async def _load_view(self) -> None:
         arr, spec = self._array, self.spec
@@ -393,8 +404,7 @@ class Explorer(param.Parameterized):
             self.view_error.object = _error_html(f"Could not read /{arr.path} [{spec.text()}]", exc)
             raise
         finally:
-            if self.progress.visible:
-                self.progress.visible = False
+            self._show_progress(False)
         self.view_error.object = ""
         data = np.asarray(data)
         if spec.transposed:
