@@ -134,7 +134,11 @@ class ImagePlot:
         if log_scale:
             low = low if low > 0 else max(high * 1e-3, np.finfo(np.float32).tiny)
             high = max(high, low * 10)
-        mapper.update(palette=COLORMAPS[colormap], low=low, high=high)
+        # only what changed: validating an unchanged 256-colour palette costs ms on every move
+        changes = {name: value for name, value in (("palette", COLORMAPS[colormap]), ("low", low), ("high", high))
+                   if getattr(mapper, name) != value}
+        if changes:
+            mapper.update(**changes)
         if self.figure is not None:
             self.renderer.glyph.color_mapper = mapper
             self.colorbar.color_mapper = mapper
