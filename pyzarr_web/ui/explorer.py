@@ -463,20 +463,9 @@ class Explorer(param.Parameterized):
         downsampled = any(s > 1 for s in steps)
         summary = summarise(data, self.complex_part.value)  # exact, over every decoded value
         self.view_summary = summary.as_dict() | {"downsampled": downsampled}
-        self.stats_pane.object = info.rows_html("Slice statistics", [
-            ("min", format_value(summary.min)), ("max", format_value(summary.max)),
-            ("mean", format_value(summary.mean)), ("NaN count", f"{summary.nan_count:,}"),
-            ("values", f"{data.size:,}")])
         self._samples = sample(shown)
-        self.histogram.show(self._samples)
-        note = f" — downsampled for display, every {'×'.join(map(str, steps))} samples" if downsampled else ""
-        self.status_text.object = _escaped(f"Showing [{spec.text()}] {shown.shape}{note}", "pzw-status")
         label = self._value_label()
-        if shown.ndim == 1:
-            self.line.show(shown, self._axes[spec.displayed[0]], steps[0], label,
-                           offset=spec.ranges[spec.displayed[0]][0])
-            figure = self.line.figure
-        else:
+        if shown.ndim == 2:  # first: the page colour-maps the image while the rest is worked out here
             y_dim, x_dim = spec.displayed
             self.image.value_label = label
             limits = self._contrast_limits()
@@ -486,6 +475,17 @@ class Explorer(param.Parameterized):
             if limits is not None:
                 self._set_contrast(*limits)  # the image already has these limits: no more page work
             figure = self.image.figure
+        else:
+            self.line.show(shown, self._axes[spec.displayed[0]], steps[0], label,
+                           offset=spec.ranges[spec.displayed[0]][0])
+            figure = self.line.figure
+        self.stats_pane.object = info.rows_html("Slice statistics", [
+            ("min", format_value(summary.min)), ("max", format_value(summary.max)),
+            ("mean", format_value(summary.mean)), ("NaN count", f"{summary.nan_count:,}"),
+            ("values", f"{data.size:,}")])
+        self.histogram.show(self._samples)
+        note = f" — downsampled for display, every {'×'.join(map(str, steps))} samples" if downsampled else ""
+        self.status_text.object = _escaped(f"Showing [{spec.text()}] {shown.shape}{note}", "pzw-status")
         if not self.plot_area.objects or self.plot_area.objects[0].object is not figure:
             self.plot_area.objects = [pn.pane.Bokeh(figure, sizing_mode="stretch_both")]
 
