@@ -178,6 +178,21 @@ def _install_nh3_shim() -> None:
     sys.modules["nh3"] = shim
 
 
+def _skip_bokeh_signatures() -> None:
+    """Bokeh builds an ``__init__.__signature__`` (with Sphinx type links) for each of its ~400
+    model classes as they are defined: documentation for IDEs, never used by the app. That is
+    ~15 % of ``import panel`` in Pyodide, so skip it. Must run before ``bokeh.models`` loads."""
+    from bokeh.model import model  # noqa: PLC0415 -- bokeh's core, not its models
+
+    def __init_subclass__(cls) -> None:
+        # bokeh's version also calls docs.process_example (docstring) and asserts "__init__" in
+        # cls.__dict__ (a check for bokeh's own developers)
+        super(model.Model, cls).__init_subclass__()
+
+    if "bokeh.models" not in sys.modules:
+        model.Model.__init_subclass__ = classmethod(__init_subclass__)
+
+
 # ------------------------------------------------------------------------------- app lifecycle
 
 
@@ -211,6 +226,7 @@ async def start(query_string: str, options: Any = None) -> tuple[str, str, str]:
 
 async def _start(query_string: str) -> tuple[str, str, str]:
     _report("Importing Panel", 0.0)
+    _skip_bokeh_signatures()
     import panel  # noqa: F401,PLC0415
 
     _report("Importing Panel", 0.7)
