@@ -461,17 +461,21 @@ class Explorer(param.Parameterized):
                          np.float32 if data.ndim == 2 else np.float64)  # images go to the page as float32
         steps = tuple(r * s for r, s in zip(self._read_steps_used, display_steps))
         downsampled = any(s > 1 for s in steps)
-        summary = summarise(data, self.complex_part.value)  # exact, over every decoded value
-        self.view_summary = summary.as_dict() | {"downsampled": downsampled}
         self._samples = sample(shown)
         label = self._value_label()
-        if shown.ndim == 2:  # first: the page colour-maps the image while the rest is worked out here
-            y_dim, x_dim = spec.displayed
-            self.image.value_label = label
-            limits = self._contrast_limits()
-            style = None if limits is None else (self.colormap.value, *limits[2], self.log_scale.value)
-            self.image.show(shown, steps, Placement.of(self._axes[y_dim], spec.ranges[y_dim], steps[0]),
-                            Placement.of(self._axes[x_dim], spec.ranges[x_dim], steps[1]), style=style)
+        # The image goes first: the page colour-maps it while the rest is worked out here. Auto
+        # contrast needs only the samples, so then the image does not wait for the exact summary.
+        early = (shown.ndim == 2 and self.auto_contrast.value and self._requested.get("contrast") is None
+                 and bool(np.isfinite(self._samples).any()))
+        auto = tuple(robust_limits(self._samples)) if early else None
+        if early:
+            self._show_image(shown, steps, label, auto)
+        summary = summarise(data, self.complex_part.value)  # exact, over every decoded value
+        self.view_summary = summary.as_dict() | {"downsampled": downsampled}
+        if shown.ndim == 2:
+            limits = self._contrast_limits(auto)
+            if not early:
+                self._show_image(shown, steps, label, None if limits is None else limits[2])
             if limits is not None:
                 self._set_contrast(*limits)  # the image already has these limits: no more page work
             figure = self.image.figure
@@ -489,6 +493,16 @@ class Explorer(param.Parameterized):
         if not self.plot_area.objects or self.plot_area.objects[0].object is not figure:
             self.plot_area.objects = [pn.pane.Bokeh(figure, sizing_mode="stretch_both")]
 
+    def _show_image(self, shown: np.ndarray, steps: tuple[int, int], label: str,
+                    limits: tuple[float, float] | None) -> None:
+        """Show SHOWN with contrast LIMITS (None: keep the current style)."""
+        spec = self.spec
+        y_dim, x_dim = spec.displayed
+        self.image.value_label = label
+        style = None if limits is None else (self.colormap.value, *limits, self.log_scale.value)
+        self.image.show(shown, steps, Placement.of(self._axes[y_dim], spec.ranges[y_dim], steps[0]),
+                        Placement.of(self._axes[x_dim], spec.ranges[x_dim], steps[1]), style=style)
+
     TABLE_TAB, INFO_TAB = 1, 2
 
     def _tab_shown(self) -> None:
@@ -505,9 +519,10 @@ class Explorer(param.Parameterized):
         self.table.show(self._plane, [self._axes[d] for d in displayed],
                         offsets=[self.spec.ranges[d][0] for d in displayed], steps=self._read_steps_used)
 
-    def _contrast_limits(self) -> tuple[float, float, tuple[float, float]] | None:
+    def _contrast_limits(self, auto: tuple[float, float] | None = None
+                         ) -> tuple[float, float, tuple[float, float]] | None:
         """Contrast slider bounds and value for the shown plane: auto contrast follows robust
-        percentiles of the slice; manual keeps the user's limits."""
+        percentiles of the slice (AUTO when already computed); manual keeps the user's limits."""
         if self._plane is None or self._plane.ndim != 2 or self.view_summary["min"] is None:
             return None
         low, high = self.view_summary["min"], self.view_summary["max"]
@@ -516,7 +531,7 @@ class Explorer(param.Parameterized):
         if requested is not None:
             value = tuple(requested)
         elif self.auto_contrast.value:
-            value = tuple(robust_limits(self._samples))
+            value = auto or tuple(robust_limits(self._samples))
         else:  # manual limits stay, clipped to this slice's range
             value = tuple(min(max(v, low), high) for v in self.contrast.value)
         return min(low, value[0]), max(high, value[1]), value
