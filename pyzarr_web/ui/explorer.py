@@ -153,7 +153,8 @@ class Explorer(param.Parameterized):
             widget.param.watch(lambda _event: self._restyle(), "value")
         self.auto_contrast.param.watch(lambda _event: self._apply_limits(), "value")
         self.complex_part.param.watch(lambda _event: self._redraw(), "value")
-        self.tabs = pn.Tabs(sizing_mode="stretch_both", dynamic=False)  # filled by panel()
+        # dynamic: only the shown tab has models on the page (fewer to build and send at startup)
+        self.tabs = pn.Tabs(sizing_mode="stretch_both", dynamic=True)  # filled by panel()
         self.tabs.param.watch(lambda _event: self._tab_shown(), "active")
 
     # ----------------------------------------------------------------- layout
