@@ -448,41 +448,40 @@ def _keep_member(name: str, version: str = "") -> bool:
     return not name.endswith(_DROP_SUFFIXES)
 
 
-def _stage_wheel(entry: dict, wheel: Path) -> Path:
-    """Slim WHEEL into a staged site-packages tree (cached)."""
-    dest = CACHE / "stage" / f"{entry['name']}-{entry['sha256'][:16]}-p{PROCESS_VERSION}"
+def _stage_zip(archive: Path, dest: Path, keep, rewrite=None) -> Path:
+    """Extract the members of ARCHIVE that KEEP(name) accepts into DEST, once (cached), passing
+    each member's bytes through REWRITE(name, data) when given."""
     if (dest / ".done").is_file() or (dest / ".staged").is_file():
         return dest
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
-    with zipfile.ZipFile(wheel) as zf:
+    with zipfile.ZipFile(archive) as zf:
         for info in zf.infolist():
-            if _keep_member(info.filename, entry["version"]):
+            if keep(info.filename):
                 target = dest / info.filename
                 target.parent.mkdir(parents=True, exist_ok=True)
                 data = zf.read(info)
-                if info.filename.endswith(".dist-info/METADATA"):
-                    data = data.split(b"\n\n", 1)[0] + b"\n"  # headers only, no long description
-                target.write_bytes(data)
+                target.write_bytes(rewrite(info.filename, data) if rewrite else data)
     (dest / ".staged").write_text("")
     return dest
+
+
+def _metadata_headers_only(name: str, data: bytes) -> bytes:
+    if name.endswith(".dist-info/METADATA"):
+        return data.split(b"\n\n", 1)[0] + b"\n"  # headers only, no long description
+    return data
+
+
+def _stage_wheel(entry: dict, wheel: Path) -> Path:
+    """Slim WHEEL into a staged site-packages tree (cached)."""
+    dest = CACHE / "stage" / f"{entry['name']}-{entry['sha256'][:16]}-p{PROCESS_VERSION}"
+    return _stage_zip(wheel, dest, lambda name: _keep_member(name, entry["version"]), _metadata_headers_only)
 
 
 def _stage_stdlib(core: Path, npm_sha: str) -> Path:
     """Pyodide's python_stdlib.zip (sources) -> a slimmer tree to precompile."""
     dest = CACHE / "stage" / f"stdlib-{npm_sha[:16]}-p{PROCESS_VERSION}"
-    if (dest / ".done").is_file() or (dest / ".staged").is_file():
-        return dest
-    shutil.rmtree(dest, ignore_errors=True)
-    dest.mkdir(parents=True)
-    with zipfile.ZipFile(core / "python_stdlib.zip") as zf:
-        for info in zf.infolist():
-            if _keep_stdlib(info.filename):
-                target = dest / info.filename
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(zf.read(info))
-    (dest / ".staged").write_text("")
-    return dest
+    return _stage_zip(core / "python_stdlib.zip", dest, _keep_stdlib)
 
 
 def _stage_own_package() -> Path:
