@@ -160,6 +160,9 @@ def browser():
     b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield b
     b.close()
+    # stop Playwright's loop now: pytest-asyncio's session runner, set up earlier, is torn down
+    # after this fixture and cannot close its loop while another one runs in this thread
+    _SharedPlaywright.shutdown()
 
 
 def open_page(browser, origin: str):
