@@ -64,8 +64,6 @@ def wait_for_image(page, shape):
 def test_tree_then_image_matches_numpy(page, http_server, tmp_path, zarr_format, compressor):
     store, cube, image = write_store(tmp_path, zarr_format, compressor)
     open_explorer(page, http_server, store)
-    page.wait_for_function("() => document.querySelectorAll('select option').length >= 3 || "
-                           "Array.from(document.querySelectorAll('*')).some(e => e.shadowRoot)")
     page.get_by_role("option", name="climate").first.wait_for()
     labels = tree_labels(page)
     assert any("climate" in label for label in labels) and any("images" in label for label in labels)

@@ -8,7 +8,6 @@ Screenshots of the main views are written to test-output/screenshots/ for a pers
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,7 +152,6 @@ def test_hover_shows_indices_coordinates_and_value(explorer, store):
     explorer.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
     tooltip = explorer.locator(".bk-tooltip-content").first
     tooltip.wait_for()
-    explorer.wait_for_function("() => true")
     text = tooltip.inner_text()
     lat = re.search(r"lat \(degrees_north\):\s*(-?[\d.]+)\s+\[(\d+)\]", text)
     lon = re.search(r"lon \(degrees_east\):\s*(-?[\d.]+)\s+\[(\d+)\]", text)

@@ -121,7 +121,7 @@ def parse_v3(doc: dict, where: str) -> ArrayMetadata | GroupMetadata:
         else:
             raise MetadataError(f"unsupported chunk_key_encoding {encoding!r}")
         if doc.get("storage_transformers"):
-            raise MetadataError(f"storage transformers are not supported")
+            raise MetadataError("storage transformers are not supported")
         pipeline = build_v3(doc["codecs"])
         fill = dtypes.parse_fill_value(doc.get("fill_value"), dtype, 3, vlen)
     except KeyError as e:

@@ -18,7 +18,7 @@ import param
 
 from pyzarr_web.core import Hierarchy, ZarrError, open_store
 from pyzarr_web.ui import info
-from pyzarr_web.ui.coords import Axis, cf_decode, format_value, read_axes
+from pyzarr_web.ui.coords import Axis, cf_decode, dimension_names, format_value, read_axes
 from pyzarr_web.ui.planes import PlaneCache
 from pyzarr_web.ui.plots import COLORMAPS, Histogram, ImagePlot, LinePlot, Placement
 from pyzarr_web.ui.slicing import ViewSpec, stride_for
@@ -293,8 +293,7 @@ class Explorer(param.Parameterized):
         try:
             self._axes = await read_axes(self._hierarchy, self._tree.nodes, self._array)
         except Exception:  # a broken coordinate must not hide the data: fall back to indices
-            self._axes = [Axis(name, n) for name, n in zip(
-                [a.name for a in await read_axes(self._hierarchy, {}, self._array)], self._array.shape)]
+            self._axes = [Axis(name, n) for name, n in zip(dimension_names(self._array), self._array.shape)]
         spec = ViewSpec.default(self._array.shape)
         requested = self._requested.pop("selection", None)
         if requested:

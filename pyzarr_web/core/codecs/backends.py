@@ -200,7 +200,6 @@ _backend = None
 
 def get_backend():
     """The active backend: chosen once, by $PYZARR_WEB_CODECS or by what imports."""
-    global _backend
     if _backend is None:
         set_backend(os.environ.get("PYZARR_WEB_CODECS", "auto"))
     return _backend
