@@ -602,7 +602,11 @@ def _hashed_name(stem: str, data: bytes, suffix: str) -> str:
 
 
 def _copy_hashed(src: Path, out_dir: Path, stem: str, suffix: str) -> str:
-    data = src.read_bytes()
+    return _write_hashed(src.read_bytes(), out_dir, stem, suffix)
+
+
+def _write_hashed(data: bytes, out_dir: Path, stem: str, suffix: str) -> str:
+    """Write DATA under a content-addressed name (cacheable for ever), and return the name."""
     name = _hashed_name(stem, data, suffix)
     (out_dir / name).write_bytes(data)
     return name
@@ -772,7 +776,8 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
     app_dir = site / "app"
     app_dir.mkdir()
     web = REPO / "web"
-    manifest["worker"] = "app/" + _copy_hashed(web / "worker.js", app_dir, "worker", ".js")
+    worker = (web / "untar.mjs").read_bytes() + b"\n" + (web / "worker.js").read_bytes()
+    manifest["worker"] = "app/" + _write_hashed(worker, app_dir, "worker", ".js")
     main_js = (web / "main.js").read_text().replace("</script", "<\\/script")
     css = "app/" + _copy_hashed(web / "style.css", app_dir, "style", ".css")
 

@@ -13,6 +13,8 @@
 //               {type: "api-result", id, result | error}  the answer to an "api" message
 //               {type: "state", state} {type: "url", query, push}   explorer state for the page
 
+// untarInto() comes from web/untar.mjs, which the build puts in front of this file.
+
 let pyodide = null;
 let browser = null; // the pyzarr_web.browser module (PyProxy)
 let stage = "Starting";
@@ -132,38 +134,6 @@ async function fetchBytes(url) {
     off += c.byteLength;
   }
   return out;
-}
-
-// Write the files of an (uncompressed) ustar archive into Pyodide's file system. No Python runs:
-// ~10x faster than unpacking a zip through shutil.
-function untarInto(FS, bytes, dest) {
-  const dec = new TextDecoder();
-  const made = new Set();
-  let off = 0;
-  while (off + 512 <= bytes.length) {
-    const h = bytes.subarray(off, off + 512);
-    if (h[0] === 0) break; // end-of-archive blocks
-    const field = (a, b) => {
-      const f = h.subarray(a, b);
-      const z = f.indexOf(0);
-      return dec.decode(z >= 0 ? f.subarray(0, z) : f);
-    };
-    const prefix = field(345, 500);
-    const name = prefix ? prefix + "/" + field(0, 100) : field(0, 100);
-    const size = parseInt(field(124, 136).trim() || "0", 8);
-    const type = h[156];
-    off += 512;
-    if (type === 48 /* "0" */ || type === 0) {
-      const path = dest + "/" + name;
-      const dir = path.slice(0, path.lastIndexOf("/"));
-      if (!made.has(dir)) {
-        FS.mkdirTree(dir);
-        made.add(dir);
-      }
-      FS.writeFile(path, bytes.subarray(off, off + size));
-    }
-    off += Math.ceil(size / 512) * 512;
-  }
 }
 
 // ------------------------------------------------------------------------------- boot

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { pathToFileURL } from "node:url";
+import { untarInto } from "../untar.mjs";
 
 let args = process.argv.slice(2);
 const site = path.resolve(args.shift());
@@ -36,28 +37,6 @@ const py = await loadPyodide({
 });
 console.log(`boot ${(performance.now() - t).toFixed(0)} ms`);
 
-function untarInto(FS, bytes, dest) {
-  const dec = new TextDecoder();
-  const made = new Set();
-  let off = 0;
-  while (off + 512 <= bytes.length) {
-    const h = bytes.subarray(off, off + 512);
-    if (h[0] === 0) break;
-    const field = (a, b) => { const f = h.subarray(a, b); const z = f.indexOf(0); return dec.decode(z >= 0 ? f.subarray(0, z) : f); };
-    const prefix = field(345, 500);
-    const name = prefix ? prefix + "/" + field(0, 100) : field(0, 100);
-    const size = parseInt(field(124, 136).trim() || "0", 8);
-    const type = h[156];
-    off += 512;
-    if (type === 48 || type === 0) {
-      const p = dest + "/" + name;
-      const dir = p.slice(0, p.lastIndexOf("/"));
-      if (!made.has(dir)) { FS.mkdirTree(dir); made.add(dir); }
-      FS.writeFile(p, bytes.subarray(off, off + size));
-    }
-    off += Math.ceil(size / 512) * 512;
-  }
-}
 t = performance.now();
 for (const a of manifest.archives) {
   untarInto(py.FS, zlib.gunzipSync(fs.readFileSync(path.join(site, a.tar))), manifest.site_packages);
