@@ -233,12 +233,12 @@ async def _start(query_string: str) -> tuple[str, str, str]:
     from panel.io.pyodide import init_doc, write_doc  # noqa: PLC0415
 
     _report("Importing the explorer", 0.9)
-    from pyzarr_web.ui.app import explorer_from_query  # noqa: PLC0415
+    from pyzarr_web.ui.explorer import create_explorer  # noqa: PLC0415
 
     global _explorer
     _report("Starting the app", 0.0)
     init_doc()
-    _explorer = explorer_from_query(query_string)
+    _explorer = create_explorer(query_string)
     _explorer.panel().servable()
     _report("Starting the app", 0.5)
     docs_json, render_items, root_ids = await write_doc()

@@ -136,7 +136,7 @@ def test_startup_archives_hold_compiled_slim_packages(site_dir):
     own = next(a for a in m["archives"] if a["name"] == "pyzarr_web")
     with zipfile.ZipFile(site_dir / own["url"]) as zf:
         own_names = zf.namelist()
-    for mod in ("pyzarr_web/browser.pyc", "pyzarr_web/core/__init__.pyc", "pyzarr_web/ui/app.pyc"):
+    for mod in ("pyzarr_web/browser.pyc", "pyzarr_web/core/__init__.pyc", "pyzarr_web/ui/explorer.pyc"):
         assert mod in own_names
 
 

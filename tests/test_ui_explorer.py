@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import zarr
 
-from pyzarr_web.ui.explorer import Explorer
+from pyzarr_web.ui.explorer import Explorer, create_explorer
 
 
 @pytest.fixture
@@ -24,9 +24,19 @@ def cube_store(tmp_path):
     return path, data
 
 
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
 async def settle(explorer: Explorer) -> None:
     await asyncio.sleep(0)
     await explorer.when_idle()
+
+
+async def opened(store, path: str) -> Explorer:
+    """An explorer showing PATH of STORE, as a URL would open it."""
+    explorer = create_explorer(f"?store={store}&path={path}")
+    await settle(explorer)
+    return explorer
 
 
 async def test_tree_select_slider_and_dimensions_follow_numpy(cube_store):
@@ -84,21 +94,35 @@ async def test_store_errors_are_shown_and_the_app_keeps_working(cube_store, tmp_
     await explorer.open(str(path))
     await settle(explorer)
     assert explorer.status == "idle" and explorer.tree_error.object == ""
-    assert "&lt;script&gt;" not in explorer.info_pane.object  # attributes are in the JSON pane, not HTML
-    assert explorer.attrs_pane.object == {"title": "<script>alert(1)</script>"}
+    assert explorer.attrs_pane.object == {"title": "<script>alert(1)</script>"}  # a JSON view: text
+
+
+async def test_node_names_never_become_markup(tmp_path):
+    import panel as pn
+
+    path = tmp_path / "names.zarr"
+    root = zarr.open_group(path, mode="w", zarr_format=3)
+    root.create_group(HOSTILE).create_array("a", shape=(2, 2), dtype="i1")
+    zarr.consolidate_metadata(path)
+    explorer = await opened(path, "")
+    explorer.select(HOSTILE)
+    await settle(explorer)
+    assert explorer.state()["kind"] == "group"
+    shown = [pane.object for pane in explorer.panel().select(pn.pane.HTML) if pane.object]
+    assert any("&lt;img src=x" in text for text in shown), "the group summary names the group, escaped"
+    assert not [text for text in shown if "<img" in text]
 
 
 async def test_a_new_read_cancels_the_previous_one(cube_store):
     path, data = cube_store
-    explorer = Explorer(path="grp/cube")
-    await explorer.open(str(path))
-    await settle(explorer)
-    for index in range(5):
-        explorer.sliders.objects[0].value = index  # each move cancels the read before it
-    first_task = explorer._task
+    explorer = await opened(path, "grp/cube")
+    explorer.sliders.objects[0].value = 1
+    first_load = explorer.loader.current
+    for index in range(2, 5):
+        explorer.sliders.objects[0].value = index  # each move cancels the load before it
     await settle(explorer)
     assert explorer.view_summary["mean"] == pytest.approx(float(np.nanmean(data[4].astype("f8"))))
-    assert first_task.done()
+    assert first_load.cancelled() and explorer.loader.current is not first_load
 
 
 async def test_api_calls_answer_with_the_settled_state_and_report_urls(cube_store):
@@ -127,26 +151,22 @@ async def test_api_calls_answer_with_the_settled_state_and_report_urls(cube_stor
 
 
 async def test_a_url_restores_node_selection_colormap_and_contrast(cube_store):
-    from pyzarr_web.ui.app import explorer_from_query
-
     path, data = cube_store
-    explorer = explorer_from_query(f"?store={path}&path=grp/cube&select=3,:,2:7&cmap=magma&clim=-1,1.5")
+    explorer = create_explorer(f"?store={path}&path=grp/cube&select=3,:,2:7&cmap=magma&clim=-1,1.5")
     await settle(explorer)  # onload opened the store (no document: it runs at once)
     state = explorer.state()
     assert (state["path"], state["selection"], state["view"]["shape"]) == ("grp/cube", "3,:,2:7", [40, 5])
     assert explorer.colormap.value == "magma" and explorer.contrast.value == (-1.0, 1.5)
     assert explorer.image.linear.low == -1.0 and not explorer.auto_contrast.value
     assert "cmap=magma" in explorer.url_query and "clim=-1,1.5" in explorer.url_query
-    broken = explorer_from_query(f"?store={path}&clim=oops")
+    broken = create_explorer(f"?store={path}&clim=oops")
     assert broken.auto_contrast.value
     await settle(broken)
 
 
 async def test_info_shows_stored_size_and_compression_ratio(cube_store):
     path, data = cube_store
-    explorer = Explorer(path="grp/cube")
-    await explorer.open(str(path))
-    await settle(explorer)
+    explorer = await opened(path, "grp/cube")
     on_disk = sum(f.stat().st_size for f in (path / "grp" / "cube" / "c").rglob("*") if f.is_file())
     ratio = data.nbytes / on_disk
     assert f"compression ratio {ratio:.2f}" in explorer.info_pane.object
@@ -160,22 +180,21 @@ async def test_without_consolidated_metadata_the_url_path_is_found(tmp_path):
     root = zarr.open_group(store, mode="w", zarr_format=3)
     root.create_array("hidden/deep", shape=(4, 4), dtype="i2")[:] = np.arange(16).reshape(4, 4)
     with run_in_thread(make_app(None, [store])) as base:
-        explorer = Explorer(path="hidden/deep")
-        await explorer.open(f"{base}/data/plain.zarr")
+        explorer = await opened(f"{base}/data/plain.zarr", "")
+        explorer.select("hidden/deep")  # not in the tree: HTTP cannot list, no consolidated metadata
         await settle(explorer)
-        assert explorer.state()["path"] == "hidden/deep" and explorer.state()["view"]["max"] == 15
+        state = explorer.state()
+        assert state["path"] == "hidden/deep" and state["view"]["max"] == 15
+        assert (state["kind"], state["shape"], state["dtype"]) == ("array", [4, 4], "<i2")
         assert "may be incomplete" in explorer.tree_error.object
-        explorer.panel()
-        explorer.tabs.active = explorer.INFO_TAB  # the info view refreshes while it is shown
+        explorer.viewer.tab = "info"  # the info view refreshes while it is shown
         assert "Compression ratio" in explorer.info_pane.object  # estimated from what was read over HTTP
         assert "Fill value</th><td>0<" in explorer.info_pane.object
 
 
 async def test_a_read_shared_by_two_views_survives_the_first_being_superseded(cube_store):
     path, data = cube_store
-    explorer = Explorer(path="grp/cube")
-    await explorer.open(str(path))
-    await settle(explorer)
+    explorer = await opened(path, "grp/cube")
     explorer.set_selection("3,:,:")
     explorer.set_selection("3,:,:")  # e.g. a widget echo asking for the same view again
     await settle(explorer)
@@ -185,14 +204,41 @@ async def test_a_read_shared_by_two_views_survives_the_first_being_superseded(cu
 
 async def test_the_slider_reads_ahead_in_the_direction_it_moves(cube_store):
     path, data = cube_store
-    explorer = Explorer(path="grp/cube")
-    await explorer.open(str(path))
-    await settle(explorer)
+    explorer = await opened(path, "grp/cube")
     explorer.sliders.objects[0].value = 1
     await settle(explorer)
-    ahead = [key for key in explorer._planes._tasks if key[1] == "2,:,:"]
+    ahead = [key for key in explorer.loader.pending_reads() if key[1] == "2,:,:"]
     assert ahead, "the next plane along the slider is being read"
-    await explorer._planes._tasks[ahead[0]]
+    await explorer.loader._planes._tasks[ahead[0]]
     explorer.sliders.objects[0].value = 2
     await settle(explorer)
     assert explorer.view_summary["max"] == pytest.approx(float(np.nanmax(data[2])))
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+async def test_selection_steps_show_exactly_what_numpy_selects(tmp_path, zarr_format):
+    path = tmp_path / f"steps-v{zarr_format}.zarr"
+    data = np.random.default_rng(1).integers(0, 1000, size=(300, 260)).astype("u2")
+    arr = zarr.open_group(path, mode="w", zarr_format=zarr_format).create_array(
+        "img", shape=data.shape, chunks=(64, 64), dtype="u2")
+    arr[:] = data
+    explorer = await opened(path, "img")
+    explorer.set_selection("10:200,3:250:7")
+    await settle(explorer)
+    expected = zarr.open_array(path / "img", mode="r")[10:200, 3:250:7]
+    state = explorer.state()
+    assert state["selection"] == "10:200,3:250:7" and state["view"]["shape"] == list(expected.shape)
+    assert state["view"]["mean"] == pytest.approx(float(expected.mean()))
+    np.testing.assert_array_equal(explorer.image.source.data["image"][0], expected)
+    assert "select=10:200,3:250:7" in explorer.url_query
+
+    explorer.set_selection("-50:,::-1")  # negative steps are refused, never shown as other data
+    await settle(explorer)
+    assert explorer.state()["status"] == "error" and "negative step" in explorer.state()["error"]
+    assert explorer.state()["selection"] == "10:200,3:250:7"
+    explorer.set_selection("-50:,-9")
+    await settle(explorer)
+    assert explorer.state()["status"] == "error" and "exactly that many" in explorer.state()["error"]
+    explorer.set_selection("-50:,::2")
+    await settle(explorer)
+    np.testing.assert_array_equal(explorer.image.source.data["image"][0], data[-50:, ::2])

@@ -15,15 +15,12 @@ def test_stride_for(length, max_points, expected):
     assert len(range(0, length, expected)) <= max_points
 
 
-@pytest.mark.parametrize("text", ["2,:,:", "-1,1:4,:", "...,3", "1,...", "0,:,::2"])
+@pytest.mark.parametrize("text", ["2,:,:", "-1,1:4,:", "...,3", "1,...", "0,:,::2", "1,-4::3,1:6:2"])
 def test_selection_text_reads_like_numpy(text):
     data = np.arange(4 * 5 * 6).reshape(4, 5, 6)
     spec = ViewSpec.from_text(text, data.shape)
     expected = data[eval(f"np.s_[{text}]")]
-    got = data[spec.selection()]
-    if "::2" in text:  # a step in the text is not a view property: the view reads every sample
-        expected = data[0]
-    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(data[spec.selection()], expected)
     assert ViewSpec.from_text(spec.text(), data.shape) == spec
 
 
@@ -35,7 +32,7 @@ def test_default_view_and_round_trip():
     assert ViewSpec.from_text("2,:,:", (3, 4, 5), previous=spec.with_displayed((2, 1))).displayed == (2, 1)
 
 
-@pytest.mark.parametrize("text", ["0,0,0", ":,:,:", "9,:,:", "0,3:3,:", "...,...", "a,:,:"])
+@pytest.mark.parametrize("text", ["0,0,0", ":,:,:", "9,:,:", "0,3:3,:", "...,...", "a,:,:", "0,::-1,:"])
 def test_bad_selection_text_is_refused(text):
     with pytest.raises(SelectionError):
         ViewSpec.from_text(text, (3, 4, 5))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from pyzarr_web.ui.app import query_params
+from pyzarr_web.ui import urlstate
 from pyzarr_web.ui.explorer import Explorer
 
 
@@ -22,32 +22,18 @@ async def call(explorer: Explorer, method: str, args: list[Any]) -> dict:
     elif method == "setSelection":
         explorer.set_selection(str(args[0]))
     elif method == "navigate":  # browser back/forward: restore the view a URL describes
-        await navigate(explorer, str(args[0]))
+        explorer.viewer.param.update(**urlstate.decode(str(args[0])))
     elif method not in ("whenIdle", "state"):
         raise ValueError(f"zarrExplorer has no method {method!r}")
     await explorer.when_idle()
     return explorer.state()
 
 
-async def navigate(explorer: Explorer, query: str) -> None:
-    params = query_params(query)
-    store, path = params.get("store", ""), params.get("path", "")
-    if store != explorer.store_url:
-        explorer.request_view(path=path, selection=params.get("select"))
-        explorer.open(store)
-        return
-    if path != (explorer.path or ""):
-        explorer.request_view(selection=params.get("select"))
-        explorer.select(path)
-    elif params.get("select") and params["select"] != explorer.state()["selection"]:
-        explorer.set_selection(params["select"])
-
-
 def watch_state(explorer: Explorer, on_state: Callable[[dict], None],
                 on_url: Callable[[str, bool], None]) -> None:
     """Report every settled state (for the synchronous ``state()``) and every URL change;
     a change of node is a new history entry, anything else replaces the current one."""
-    last = {"path": explorer.path, "first": True}  # the page's own URL is the first entry
+    last = {"path": explorer.viewer.path, "first": True}  # the page's own URL is the first entry
 
     def status_changed(event) -> None:
         if event.new != "loading":
@@ -56,8 +42,9 @@ def watch_state(explorer: Explorer, on_state: Callable[[dict], None],
     def url_changed(event) -> None:
         if not event.new:
             return
-        new_entry = explorer.path != last["path"] and not last["first"]
-        last.update(path=explorer.path, first=False)
+        path = explorer.viewer.path
+        new_entry = path != last["path"] and not last["first"]
+        last.update(path=path, first=False)
         on_url(event.new, new_entry)
 
     explorer.param.watch(status_changed, "status")

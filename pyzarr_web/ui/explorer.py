@@ -1,8 +1,11 @@
-"""The explorer: a tree of the store on the left, the selected node's info and data on the right.
+"""The explorer: a tree of the store on the left, the selected node's summary and data on the right.
 
-State lives in parameters and widgets (store URL, selected path, the view spec, colormap,
-contrast); views are derived from them. Every read runs as one asyncio task: starting a new one
-cancels the previous, so dragging a slider never queues a backlog of stale reads.
+What is shown is the :class:`~pyzarr_web.ui.viewer.Viewer`'s parameters; widgets write them, and
+every view is derived from them. A change of store, node or selection starts one load
+(:class:`~pyzarr_web.ui.loader.Loader`) that brings the views to the wanted state step by step —
+open the store, select the node, read the plane — skipping the steps already done, and writes the
+canonical form of what it settled on back to the Viewer (e.g. the default selection of an array).
+A change of style (colormap, contrast, log scale) only restyles the image.
 """
 
 from __future__ import annotations
@@ -10,27 +13,21 @@ from __future__ import annotations
 import asyncio
 import html
 import time
-from urllib.parse import urlencode
 
 import numpy as np
 import panel as pn
 import param
 
-from pyzarr_web.core import Hierarchy, ZarrError, open_store
-from pyzarr_web.ui import info
+from pyzarr_web.core import Hierarchy, NodeNotFoundError, ZarrError, open_store
+from pyzarr_web.ui import info, urlstate
 from pyzarr_web.ui.coords import Axis, cf_decode, dimension_names, format_value, read_axes
-from pyzarr_web.ui.planes import PlaneCache
-from pyzarr_web.ui.plots import COLORMAPS, Histogram, ImagePlot, LinePlot, Placement
+from pyzarr_web.ui.loader import MAX_DISPLAY_POINTS, Loader, ProgressThrottle, read_strides
+from pyzarr_web.ui.plots import Histogram, ImagePlot, LinePlot, Placement
 from pyzarr_web.ui.slicing import ViewSpec, stride_for
 from pyzarr_web.ui.table import ValueTable
 from pyzarr_web.ui.tree import TreeModel
-from pyzarr_web.ui.values import COMPLEX_PARTS, is_numeric, robust_limits, sample, summarise, to_float
-
-MAX_DISPLAY_POINTS = 1024  # per axis: larger planes are strided for display
-FULL_READ_BYTES = 64 * 2**20  # planes up to this size are read whole (statistics are exact)
-READ_BUDGET_BYTES = 256 * 2**20  # nothing larger is ever read
-PROGRESS_INTERVAL_S = 0.1
-PLANE_CACHE_BYTES = 160 * 2**20  # decoded planes kept for going back and forth, and read ahead
+from pyzarr_web.ui.values import is_numeric, robust_limits, sample, summarise, to_float
+from pyzarr_web.ui.viewer import TABS, Viewer
 
 STYLESHEET = """
 .pzw-info table { border-collapse: collapse; font-size: 13px; }
@@ -41,11 +38,22 @@ STYLESHEET = """
 .pzw-error { color: #9b1c1c; background: #fdecec; border: 1px solid #f5c2c2; border-radius: 4px;
              padding: 6px 10px; font-size: 13px; white-space: pre-wrap; }
 .pzw-status { color: #555; font-size: 12px; }
+.pzw-empty { color: #555; font-size: 14px; padding: 24px 8px; max-width: 640px; }
 .pzw-stats { font-size: 13px; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 """
-
+# Below 760 px the sidebar stacks above the view instead of beside it (phone-width embeds).
+_NARROW_CSS = """
+@media (max-width: 760px) {
+  :host { flex-direction: column !important; flex-wrap: nowrap !important; }
+}
+"""
+SIDEBAR_WIDTH = 300
+SIDE_PANEL_WIDTH = 290  # display controls, statistics and histogram, right of the plot
 
 _SHOWN, _HIDDEN = {"visibility": "visible"}, {"visibility": "hidden"}
+_TREE_TAB_INDEX = {name: index for index, name in enumerate(TABS)}
+_EMPTY_STORE = ("Enter the URL of a Zarr store (the folder that holds zarr.json, .zgroup or .zmetadata) "
+                "above and press Open. Stores on other sites must send CORS headers.")
 
 
 def _escaped(text: str, css_class: str) -> str:
@@ -63,6 +71,8 @@ def _hint(exc: BaseException) -> str:
     if "failed to fetch" in text or "networkerror" in text or "cors" in text:
         return ("The server refused the request or is unreachable. If it is on another site, it must "
                 "send CORS headers (Access-Control-Allow-Origin) for this page's origin.")
+    if isinstance(exc, NodeNotFoundError):
+        return "Pick a node in the tree, or check the path."
     if "404" in text or "no zarr group or array" in text or "not found" in text:
         return "Check the URL: it should point at the store's root (the folder holding zarr.json or .zgroup)."
     if "budget" in text:
@@ -78,56 +88,63 @@ def _error_html(prefix: str, exc: BaseException) -> str:
 
 
 class Explorer(param.Parameterized):
-    store_url = param.String(default="", doc="URL of the store being explored.")
-    path = param.String(default=None, allow_None=True, doc="Selected node path ('' is the root).")
     status = param.Selector(default="idle", objects=["idle", "loading", "error"])
     error = param.String(default="", doc="Last error, also shown next to the part that failed.")
     url_query = param.String(default="", doc="Query string that reopens this view (?store=…&path=…).")
 
-    def __init__(self, store_url: str | None = None, path: str | None = None, selection: str | None = None,
-                 colormap: str | None = None, contrast: tuple[float, float] | None = None) -> None:
+    def __init__(self, viewer: Viewer | None = None) -> None:
         super().__init__()
-        self._requested = {"path": path, "selection": selection, "contrast": contrast}
+        self.viewer = viewer or Viewer()
+        self.loader = Loader()
+        # what is loaded now; the load brings it to what the viewer asks for
+        self._target: tuple | None = None  # the (store, path, selection, displayed) being loaded
+        self._store_open: str | None = None  # URL whose hierarchy is open (None: none tried yet)
         self._hierarchy: Hierarchy | None = None
         self._tree = TreeModel([])
+        self._node = None  # the selected Node
         self._array = None
         self._axes: list[Axis] = []
-        self._task: asyncio.Task | None = None
         self.spec: ViewSpec | None = None
-        self.view_summary: dict | None = None
-        self._plane: np.ndarray | None = None
+        self._plane: np.ndarray | None = None  # the decoded slice shown
+        self._plane_steps: tuple[int, ...] = ()  # array samples per shown sample, per displayed axis
         self._stored_bytes: int | None = None
         self._samples = np.zeros(0)  # of the displayed plane, for contrast and histogram
+        self.view_summary: dict | None = None
         self.timings: dict | None = None
-        self._progress_shown_at = 0.0
-        self._planes = PlaneCache(PLANE_CACHE_BYTES)
-        self._last_move: tuple[int, int] | None = None  # (dimension, step) of the last slider move
-        self._filling_tree = False
+        self._last_move: tuple[int, int] | None = None  # (dimension, direction) of the last slider move
+        self._build_widgets()
+        self._layout = self._build_layout()
+        self.viewer.param.watch(self._wanted_changed, ["store", "path", "selection", "displayed"])
+        self.viewer.param.watch(self._show_style, ["colormap", "auto_contrast", "clim", "log_scale"])
+        self.viewer.param.watch(lambda _e: self._redraw(), "complex_part")
+        self.viewer.param.watch(lambda _e: self._show_tab(), "tab")
+        self.viewer.param.watch(lambda *_events: self._update_url(), [p for p in Viewer.param if p != "name"])
 
-        self.url_input = pn.widgets.TextInput(
-            label="Store URL", value=store_url or "", placeholder="https://example.org/data.zarr",
-            sizing_mode="stretch_width")
-        self.open_button = pn.widgets.Button(label="Open", color="primary", width=80, align="end")
+    # ---------------------------------------------------------------- widgets
+    def _build_widgets(self) -> None:
+        v = self.viewer
+        self.url_input = pn.widgets.TextInput(value=v.store, placeholder="https://example.org/data.zarr",
+                                              sizing_mode="stretch_width", min_width=160)
+        self.open_button = pn.widgets.Button(label="Open", color="primary", width=70)
+        self.sidebar_toggle = pn.widgets.Toggle(label="☰ Tree", value=True, width=80)
         self.filter_input = pn.widgets.TextInput(placeholder="Filter by name", sizing_mode="stretch_width")
-        self.tree = pn.widgets.Select(label="Hierarchy", options={}, size=24, sizing_mode="stretch_width",
-                                      css_classes=["pzw-tree"])
+        self.tree = pn.widgets.Select(options={}, size=24, sizing_mode="stretch_width", css_classes=["pzw-tree"])
         self.tree_error = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.empty_pane = pn.pane.HTML(_escaped(_EMPTY_STORE, "pzw-empty"), sizing_mode="stretch_width")
         self.info_pane = pn.pane.HTML("", sizing_mode="stretch_width")
         self.attrs_pane = pn.pane.JSON({}, depth=2, sizing_mode="stretch_width")
         self.view_error = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.selection_input = pn.widgets.TextInput(label="Selection", width=200)
-        self.y_dim = pn.widgets.Select(label="Rows (y)", options={}, width=170)
-        self.x_dim = pn.widgets.Select(label="Columns (x)", options={}, width=170)
-        self.colormap = pn.widgets.Select(label="Colormap", options=list(COLORMAPS),
-                                          value=colormap if colormap in COLORMAPS else "viridis", width=110)
-        self.log_scale = pn.widgets.Checkbox(label="Log scale", align="end")
-        self.auto_contrast = pn.widgets.Checkbox(label="Auto contrast", value=contrast is None, align="end")
+        self.selection_input = pn.widgets.TextInput(label="Selection", width=180)
+        self.y_dim = pn.widgets.Select(label="Rows (y)", options={}, width=150)
+        self.x_dim = pn.widgets.Select(label="Columns (x)", options={}, width=150)
+        self.colormap = pn.widgets.Select.from_param(v.param.colormap, label="Colormap", width=120)
+        self.log_scale = pn.widgets.Checkbox.from_param(v.param.log_scale, label="Log scale")
+        self.auto_contrast = pn.widgets.Checkbox.from_param(v.param.auto_contrast, label="Auto contrast")
         # a plain RangeSlider: EditableRangeSlider's own JS callbacks clamp each input against the
         # other's stale value, which corrupted limits restored from ?clim= (seen in Chromium)
         self.contrast = pn.widgets.RangeSlider(label="Contrast", start=0.0, end=1.0, value=(0.0, 1.0),
-                                               step=0.001, width=260, format="0[.]000")
-        self.complex_part = pn.widgets.Select(label="Complex as", options=list(COMPLEX_PARTS), width=120,
-                                              visible=False)
+                                               step=0.001, width=SIDE_PANEL_WIDTH - 20, format="0[.]000")
+        self.complex_part = pn.widgets.Select.from_param(v.param.complex_part, label="Complex as", width=120)
         self.sliders = pn.Column(sizing_mode="stretch_width")
         # shown and hidden through its style, not `visible`: that would make the page lay out
         # everything again (~100 ms a toggle), and the bar's row stays put
@@ -139,59 +156,73 @@ class Explorer(param.Parameterized):
         self.line = LinePlot()
         self.histogram = Histogram()
         self.table = ValueTable()
-        self.plot_area = pn.Column(sizing_mode="stretch_both", min_height=440)
+        self.plot_area = pn.Column(sizing_mode="stretch_both", min_height=420)
         self.scalar_pane = pn.pane.HTML("", sizing_mode="stretch_width")
 
         self.open_button.on_click(lambda _event: self.open(self.url_input.value))
         self.url_input.param.watch(lambda _event: self.open(self.url_input.value), "enter_pressed")
         self.filter_input.param.watch(lambda _event: self._fill_tree(), "value_input")
-        self.tree.param.watch(self._tree_clicked, "value")
+        self.tree.param.watch(lambda event: self.select(event.new), "value")
         self.selection_input.param.watch(lambda event: self.set_selection(event.new), "enter_pressed")
-        for widget in (self.y_dim, self.x_dim):
-            widget.param.watch(lambda _event: self._displayed_dimensions_changed(), "value")
-        for widget in (self.colormap, self.log_scale, self.contrast):
-            widget.param.watch(lambda _event: self._restyle(), "value")
-        self.auto_contrast.param.watch(lambda _event: self._apply_limits(), "value")
-        self.complex_part.param.watch(lambda _event: self._redraw(), "value")
+        for axis, widget in enumerate((self.y_dim, self.x_dim)):
+            widget.param.watch(lambda event, axis=axis: self._pick_displayed(axis, event.new), "value")
+        self.contrast.param.watch(self._contrast_moved, "value")
         # dynamic: only the shown tab has models on the page (fewer to build and send at startup)
         self.tabs = pn.Tabs(sizing_mode="stretch_both", dynamic=True)  # filled by panel()
-        self.tabs.param.watch(lambda _event: self._tab_shown(), "active")
+        self.tabs.param.watch(lambda event: setattr(self.viewer, "tab", TABS[event.new]), "active")
 
-    # ----------------------------------------------------------------- layout
-    def panel(self) -> pn.viewable.Viewable:
+    def _build_layout(self) -> pn.viewable.Viewable:
         header = pn.Row(
-            pn.pane.HTML("<b style='font-size:18px;white-space:nowrap'>pyzarr-web</b>", width=120, align="center"),
-            self.url_input, self.open_button, sizing_mode="stretch_width",
-        )
-        sidebar = pn.Column(self.filter_input, self.tree, self.tree_error, width=360)
-        # a wrapping Row rather than FlexBox: FlexBox sanitizes with nh3, which has no wasm build
-        controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part, self.colormap,
-                          self.log_scale, self.auto_contrast, self.contrast, sizing_mode="stretch_width",
-                          styles={"flex-wrap": "wrap"})
-        data_tab = pn.Column(
-            self.view_error, controls, self.sliders, self.progress, self.status_text, self.scalar_pane,
-            pn.Row(self.plot_area, pn.Column(self.stats_pane, self.histogram.figure, width=300),
-                   sizing_mode="stretch_both"),
-            name="Data", sizing_mode="stretch_both",
-        )
+            pn.pane.HTML("<b style='font-size:18px;white-space:nowrap'>pyzarr-web</b>", width=110,
+                         align="center"),
+            self.sidebar_toggle, self.url_input, self.open_button, sizing_mode="stretch_width")
+        sidebar = pn.Column(self.filter_input, self.tree, self.tree_error, width=SIDEBAR_WIDTH,
+                            sizing_mode="stretch_height", visible=self.sidebar_toggle.param.value)
+        self.array_controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part,
+                                     sizing_mode="stretch_width", styles={"flex-wrap": "wrap"})
+        self.display_controls = pn.Column(self.colormap, pn.Row(self.auto_contrast, self.log_scale),
+                                          self.contrast, width=SIDE_PANEL_WIDTH)
+        self.data_view = pn.Column(
+            self.array_controls, self.sliders, self.progress, self.status_text, self.scalar_pane,
+            pn.Row(self.plot_area,
+                   pn.Column(self.display_controls, self.stats_pane, self.histogram.figure,
+                             width=SIDE_PANEL_WIDTH),
+                   sizing_mode="stretch_both", styles={"flex-wrap": "wrap"}),
+            sizing_mode="stretch_both", visible=False)
+        data_tab = pn.Column(self.empty_pane, self.view_error, self.data_view, name="Data",
+                             sizing_mode="stretch_both")
         info_tab = pn.Column(self.info_pane, pn.pane.HTML("<h3 style='font-size:15px'>Attributes</h3>"),
                              self.attrs_pane, name="Info", sizing_mode="stretch_width")
         self.tabs.extend([data_tab, ("Table", self.table.panel()), info_tab])
-        return pn.Column(header, pn.Row(sidebar, self.tabs, sizing_mode="stretch_both"),
-                         sizing_mode="stretch_both", stylesheets=[STYLESHEET])
+        self.tabs.active = _TREE_TAB_INDEX[self.viewer.tab]
+        body = pn.Row(sidebar, self.tabs, sizing_mode="stretch_both", stylesheets=[_NARROW_CSS])
+        return pn.Column(header, body, sizing_mode="stretch_both", stylesheets=[STYLESHEET])
+
+    def panel(self) -> pn.viewable.Viewable:
+        return self._layout
 
     # ------------------------------------------------------------ scheduling
-    def _run(self, start_read) -> asyncio.Task:
-        """Run START_READ() as the one current read, cancelling whatever read it supersedes."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-        self._task = asyncio.ensure_future(self._guarded(start_read))
-        return self._task
+    def _wanted(self) -> tuple:
+        v = self.viewer
+        return v.store, v.path, v.selection, tuple(v.displayed or ())
 
-    async def _guarded(self, start_read) -> None:
+    def _wanted_changed(self, *_events) -> None:
+        if self._wanted() != self._target:  # not what the running load already works towards
+            self._start()
+
+    def _start(self) -> asyncio.Task:
+        self._target = self._wanted()
+        return self.loader.run(self._guarded)
+
+    def _settle_on(self, **canonical) -> None:
+        """Write what the load settled on back to the viewer, without starting another load."""
+        self.viewer.param.update(**canonical)
+        self._target = self._wanted()
+
+    async def _guarded(self) -> None:
         self.status = "loading"
         try:
-            await start_read()
+            await self._converge()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # shown in the UI next to what failed; the app keeps working
@@ -200,41 +231,55 @@ class Explorer(param.Parameterized):
             return
         self.error = ""
         self.status = "idle"
-        self._update_url()
 
     async def when_idle(self) -> None:
-        """Wait until no read is running (used by tests and the page's JS API)."""
-        while self._task is not None and not self._task.done():
-            await asyncio.wait([self._task])
+        """Wait until no load is running (used by tests and the page's JS API)."""
+        await self.loader.when_idle()
 
-    def request_view(self, path: str | None = None, selection: str | None = None) -> None:
-        """Ask for PATH and SELECTION to be shown once the next open/select gets there."""
-        self._requested.update(path=path, selection=selection)
+    async def _converge(self) -> None:
+        """Bring the views to the viewer's state, skipping the steps already done."""
+        v = self.viewer
+        if v.store != self._store_open:
+            await self._open_store(v.store)
+        if self._hierarchy is None:
+            return
+        if self._node is None or self._node.path != (v.path or ""):
+            await self._select_node(v.path or "")
+        if self._array is None:
+            return
+        spec = self._wanted_spec()
+        if spec != self.spec or self._plane is None:
+            self._show_spec(spec)
+            await self._load_view()
 
     # ------------------------------------------------------------------ store
     def open(self, url: str) -> asyncio.Task:
-        return self._run(lambda: self._open(url.strip()))
+        """Open (or reopen) the store at URL, showing its root."""
+        self._store_open = None  # reopening the same URL reads it again
+        self.viewer.param.update(store=url.strip(), path="", selection=None, displayed=None)
+        return self._start()
 
-    async def _open(self, url: str) -> None:
-        self.store_url = url
+    async def _open_store(self, url: str) -> None:
+        self._store_open = url
         self.url_input.value = url
-        self._hierarchy, self._array, self.path = None, None, None
-        self._planes.clear()
+        self._hierarchy, self._node, self._array = None, None, None
+        self.loader.forget()
         self._tree = TreeModel([])
         self._fill_tree()
         self.tree_error.object = ""
         self._clear_node_views()
+        self.empty_pane.visible = not url
         if not url:
             return
-        requested = self._requested.pop("path", None)
         try:
-            self._hierarchy = await Hierarchy.open(open_store(url))
-            self._tree = TreeModel(await self._hierarchy.walk(include=[requested] if requested else ()))
+            hierarchy = await Hierarchy.open(open_store(url))
+            path = self.viewer.path
+            self._tree = TreeModel(await hierarchy.walk(include=[path] if path else ()))
         except Exception as exc:
             self.tree_error.object = _error_html(f"Could not open {url}", exc)
             raise
+        self._hierarchy = hierarchy
         self.tree_error.object = self._listing_notice()
-        await self._select(requested if requested in self._tree.nodes else "")
 
     def _listing_notice(self) -> str:
         """Say when the tree may miss nodes: without consolidated metadata HTTP cannot list."""
@@ -248,65 +293,89 @@ class Explorer(param.Parameterized):
 
     def _fill_tree(self) -> None:
         """Show the tree's visible lines. Options and value change in one update: a Select given
-        options without its value would pick the first option itself, selecting another node."""
-        options = self._tree.options(self.filter_input.value_input or "", self.path)
-        self._filling_tree = True
-        try:
-            self.tree.param.update(options=options, value=self.path if self.path in options.values() else None)
-        finally:
-            self._filling_tree = False
-
-    def _tree_clicked(self, event) -> None:
-        if not self._filling_tree:
-            self.select(event.new)
+        options without its value would pick the first option itself."""
+        path = self.viewer.path
+        options = self._tree.options(self.filter_input.value_input or "", path)
+        self.tree.param.update(options=options, value=path if path in options.values() else None)
 
     # ------------------------------------------------------------- selection
     def select(self, node_path: str | None) -> asyncio.Task | None:
-        if node_path is None or self._hierarchy is None or node_path == self.path:
+        """Show node NODE_PATH with its default view."""
+        if node_path is None or node_path == self.viewer.path:
             return None
-        return self._run(lambda: self._select(node_path))
+        self._last_move = None
+        self.viewer.param.update(path=node_path, selection=None, displayed=None)
+        return self.loader.current
 
     def _clear_node_views(self) -> None:
         self.info_pane.object, self.attrs_pane.object = "", {}
         self.view_error.object = self.status_text.object = self.stats_pane.object = self.scalar_pane.object = ""
         self.plot_area.objects, self.sliders.objects = [], []
-        self.y_dim.options, self.x_dim.options = {}, {}
         self.view_summary, self.spec, self._plane = None, None, None
-        self.selection_input.visible = False
+        self.data_view.visible = False
         self.histogram.clear()
         self.table.show(None, None)
 
-    async def _select(self, node_path: str) -> None:
-        node = self._tree.nodes.get(node_path) or await self._hierarchy.node(node_path)
-        self.path = node_path
-        self._fill_tree()
+    async def _select_node(self, node_path: str) -> None:
+        self._node = self._array = None
         self._clear_node_views()
+        self._fill_tree()
+        try:
+            node = self._tree.nodes.get(node_path) or await self._hierarchy.node(node_path)
+        except Exception as exc:
+            self.view_error.object = _error_html(f"Could not open /{node_path}", exc)
+            raise
         self.attrs_pane.object = dict(node.attributes)
         if node.kind == "group":
-            self._array = None
-            self.info_pane.object = info.rows_html(f"Group /{node_path}",
-                                                   info.group_rows(node, self._tree.member_count(node_path)))
+            self._node = node
+            self._settle_on(selection=None, displayed=None)
+            self.info_pane.object = info.rows_html(f"Group /{node_path}", info.group_rows(
+                node, self._tree.member_count(node_path)))
+            self.scalar_pane.object = self._group_summary(node_path)
+            self.data_view.visible = True
             return
-        self._array = await self._hierarchy.array(node_path)
-        self._stored_bytes = await self._array.stored_bytes()
-        self._show_array_info()
+        array = await self._hierarchy.array(node_path)
+        self._stored_bytes = await array.stored_bytes()
         try:
-            self._axes = await read_axes(self._hierarchy, self._tree.nodes, self._array)
+            self._axes = await read_axes(self._hierarchy, self._tree.nodes, array)
         except Exception:  # a broken coordinate must not hide the data: fall back to indices
-            self._axes = [Axis(name, n) for name, n in zip(dimension_names(self._array), self._array.shape)]
-        spec = ViewSpec.default(self._array.shape)
-        requested = self._requested.pop("selection", None)
-        if requested:
-            try:
-                spec = ViewSpec.from_text(requested, self._array.shape)
-            except ZarrError as exc:
-                self.view_error.object = _error_html("Ignored the selection in the URL", exc)
-        self._set_spec(spec)
-        await self._load_view()
+            self._axes = [Axis(name, n) for name, n in zip(dimension_names(array), array.shape)]
+        self._node, self._array = node, array
+        self._show_array_info()
+
+    def _group_summary(self, node_path: str) -> str:
+        """What a group holds, in place of data controls."""
+        children = self._tree.children.get(node_path, [])
+        lines = [f"Group /{node_path}: {len(children)} member(s) listed. Pick one in the tree to see its data."]
+        for child in children[:50]:
+            node = self._tree.nodes[child]
+            meta = node.metadata
+            what = f"{'×'.join(map(str, meta.shape)) or 'scalar'} {meta.dtype}" if meta is not None else "group"
+            lines.append(f"  {node.name}  ({what})")
+        if len(children) > 50:
+            lines.append(f"  … and {len(children) - 50} more")
+        attrs = len(self._node.attributes) if self._node is not None else 0
+        lines.append(f"{attrs} attribute(s): see the Info tab.")
+        return _escaped("\n".join(lines), "pzw-status")
 
     # ------------------------------------------------------------ view spec
+    def _wanted_spec(self) -> ViewSpec:
+        """The viewer's selection of the current array; an unreadable one (from a URL) is reported
+        and replaced by the default view."""
+        v, shape = self.viewer, self._array.shape
+        spec = ViewSpec.default(shape)
+        if v.selection:
+            try:
+                spec = ViewSpec.from_text(v.selection, shape)
+            except ZarrError as exc:
+                self.view_error.object = _error_html("Ignored the selection in the URL", exc)
+        if v.displayed and sorted(v.displayed) == sorted(spec.displayed):
+            spec = spec.with_displayed(tuple(v.displayed))
+        self._settle_on(selection=spec.text() if shape else None, displayed=list(spec.displayed))
+        return spec
+
     def set_selection(self, text: str) -> asyncio.Task | None:
-        """Apply selection TEXT (``?select=`` syntax) to the current array."""
+        """Apply selection TEXT (``?select=`` syntax) to the current array, or say why not."""
         if self._array is None:
             return None
         try:
@@ -315,67 +384,60 @@ class Explorer(param.Parameterized):
             self.view_error.object = _error_html("Selection not applied", exc)
             self.error, self.status = _error_text(exc), "error"
             return None
-        self._set_spec(spec)
-        return self._run(self._load_view)
+        self.viewer.param.update(selection=spec.text(), displayed=list(spec.displayed))
+        return self.loader.current
 
-    def _set_spec(self, spec: ViewSpec) -> None:
-        """Make the widgets show SPEC without each of them triggering a read."""
+    def _show_spec(self, spec: ViewSpec) -> None:
+        """Make the array controls show SPEC; rebuild the sliders only when the hidden dimensions change."""
+        hidden_before = None if self.spec is None else tuple(d for d in range(len(self.spec.shape))
+                                                                if d not in self.spec.displayed)
         self.spec = spec
         ndim = len(spec.shape)
         options = {f"{axis.name} ({axis.length})": d for d, axis in enumerate(self._axes)}
-        # the pickers' watchers see the spec already in place and do nothing
-        self.y_dim.options, self.x_dim.options = options, options
-        self.y_dim.value = spec.displayed[0] if ndim >= 2 else None
-        self.x_dim.value = spec.displayed[-1] if ndim >= 1 else None
-        self.y_dim.visible = ndim >= 2
-        self.x_dim.visible = ndim >= 1
-        self.selection_input.visible = ndim >= 1
-        self.selection_input.value = spec.text()
+        # options and value in one update: a Select given options alone picks a value itself
+        self.y_dim.param.update(options=options, value=spec.displayed[0] if ndim >= 2 else None, visible=ndim >= 2)
+        self.x_dim.param.update(options=options, value=spec.displayed[-1] if ndim >= 1 else None, visible=ndim >= 1)
+        self.selection_input.param.update(value=spec.text(), visible=ndim >= 1)
         self.complex_part.visible = self._array.dtype.kind == "c"
-        sliders = []
-        for dim, axis in enumerate(self._axes):
-            if dim in spec.displayed:
-                continue
-            slider = pn.widgets.IntSlider(label=axis.describe(spec.indices[dim]), start=0,
-                                          end=max(axis.length - 1, 1), value=spec.indices[dim],
-                                          disabled=axis.length <= 1, sizing_mode="stretch_width")
-            slider.param.watch(lambda event, dim=dim: self._slider_moved(dim, event), "value")
-            sliders.append(slider)
-        self.sliders.objects = sliders
+        self.data_view.visible = True
+        hidden = tuple(d for d in range(ndim) if d not in spec.displayed)
+        if hidden != hidden_before or len(self.sliders.objects) != len(hidden):
+            self.sliders.objects = [self._slider(dim) for dim in hidden]
+        else:
+            for slider, dim in zip(self.sliders.objects, hidden):
+                slider.param.update(value=spec.indices[dim], label=self._axes[dim].describe(spec.indices[dim]))
+
+    def _slider(self, dim: int) -> pn.widgets.IntSlider:
+        axis, index = self._axes[dim], self.spec.indices[dim]
+        slider = pn.widgets.IntSlider(label=axis.describe(index), start=0, end=max(axis.length - 1, 1),
+                                      value=index, disabled=axis.length <= 1, sizing_mode="stretch_width")
+        slider.param.watch(lambda event: self._slider_moved(dim, event), "value")
+        return slider
 
     def _slider_moved(self, dim: int, event) -> None:
+        if self.spec is None or event.new == self.spec.indices[dim]:
+            return  # the slider is showing the spec, not asking for another one
         self._last_move = (dim, 1 if event.new >= event.old else -1)
         event.obj.label = self._axes[dim].describe(event.new)
-        self.spec = self.spec.with_index(dim, event.new)
-        self.selection_input.value = self.spec.text()
-        self._run(self._load_view)
+        self.viewer.selection = self.spec.with_index(dim, event.new).text()
 
-    def _displayed_dimensions_changed(self) -> None:
-        if self._array is None or self.spec is None or not self._array.shape:
+    def _pick_displayed(self, axis: int, dim: int | None) -> None:
+        """The rows (AXIS 0) or columns (AXIS -1) picker asks for dimension DIM; a dimension already
+        shown on the other axis swaps places with this axis's one."""
+        spec = self.spec
+        if spec is None or dim is None or not spec.displayed:
             return
-        displayed = (self.y_dim.value, self.x_dim.value) if len(self._array.shape) >= 2 else (self.x_dim.value,)
-        if displayed == self.spec.displayed or None in displayed:
-            return
-        if len(set(displayed)) != len(displayed):
-            self.view_error.object = _escaped("Pick two different dimensions for rows and columns.", "pzw-error")
-            return
-        self._set_spec(self.spec.with_displayed(displayed))
-        self._run(self._load_view)
+        displayed = list(spec.displayed)
+        axis = axis if len(displayed) == 2 else 0
+        if displayed[axis] == dim:
+            return  # the picker is showing the spec, not asking for another one
+        if dim in displayed:
+            displayed[displayed.index(dim)] = displayed[axis]
+        displayed[axis] = dim
+        self.viewer.param.update(selection=spec.with_displayed(tuple(displayed)).text(), displayed=displayed)
 
     # ------------------------------------------------------------------ views
-    def _read_steps(self) -> dict[int, int]:
-        """Read whole planes that fit FULL_READ_BYTES (exact statistics), else stride while reading."""
-        extents = [self.spec.extent(d) for d in self.spec.displayed]
-        if int(np.prod(extents, dtype=np.int64)) * self._array.dtype.itemsize <= FULL_READ_BYTES:
-            return {}
-        return {d: stride_for(self.spec.extent(d), MAX_DISPLAY_POINTS) for d in self.spec.displayed}
-
     def _report_progress(self, done: int, total: int) -> None:
-        """Show read progress, at most every PROGRESS_INTERVAL_S: each update is a page patch."""
-        now = time.perf_counter()
-        if done < total and now - self._progress_shown_at < PROGRESS_INTERVAL_S:
-            return
-        self._progress_shown_at = now
         total = max(total, 1)
         self.progress.max = total  # before the value, which it bounds
         self.progress.value = min(done, total)
@@ -389,15 +451,10 @@ class Explorer(param.Parameterized):
 
     async def _load_view(self) -> None:
         arr, spec = self._array, self.spec
-        read_steps = self._read_steps()
-        started = self._progress_shown_at = time.perf_counter()  # no bar for reads that finish at once
-        key = (arr.path, spec.text(), tuple(sorted(read_steps.items())))
-        self._planes.cancel_pending(keep=key)
+        strides = read_strides(spec, arr.dtype.itemsize)
+        started = time.perf_counter()
         try:
-            # shielded: a superseded view must not cancel a read another view now shares;
-            # reads nobody wants any more are cancelled by cancel_pending above
-            data = await asyncio.shield(self._planes.task(key, lambda: arr.read(
-                spec.selection(read_steps), progress=self._report_progress, budget_bytes=READ_BUDGET_BYTES)))
+            data = await self.loader.plane(arr, spec, strides, ProgressThrottle(self._report_progress))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -410,26 +467,14 @@ class Explorer(param.Parameterized):
         if spec.transposed:
             data = data.T
         self._plane = cf_decode(data, arr.attributes)
-        self._read_steps_used = tuple(read_steps.get(d, 1) for d in spec.displayed)
-        if self.tabs.active == self.INFO_TAB:
+        self._plane_steps = tuple(spec.step(d) * strides.get(d, 1) for d in spec.displayed)
+        if self.viewer.tab == "info":
             self._show_array_info()  # the compression ratio estimate grows with what has been read
         read_done = time.perf_counter()
         self._redraw()
         self.timings = {"read_ms": round((read_done - started) * 1000, 1),
                         "render_ms": round((time.perf_counter() - read_done) * 1000, 1)}
-        self._read_ahead(read_steps)
-
-    def _read_ahead(self, read_steps: dict[int, int]) -> None:
-        """Start reading the plane the slider will most likely show next (one more step the same way)."""
-        if self._last_move is None or self._last_move[0] in self.spec.displayed:
-            return
-        dim, step = self._last_move
-        index = self.spec.indices[dim] + step
-        if not 0 <= index < self.spec.shape[dim]:
-            return
-        arr, ahead = self._array, self.spec.with_index(dim, index)
-        key = (arr.path, ahead.text(), tuple(sorted(read_steps.items())))
-        self._planes.task(key, lambda: arr.read(ahead.selection(read_steps), budget_bytes=READ_BUDGET_BYTES))
+        self.loader.read_ahead(arr, spec, strides, self._last_move)
 
     def _show_array_info(self) -> None:
         self.info_pane.object = info.rows_html(f"Array /{self._array.path}",
@@ -455,34 +500,34 @@ class Explorer(param.Parameterized):
                 f"{self._value_label()} = {format_value(data[()])}" if data.ndim == 0
                 else f"{data.dtype} values are shown in the Table tab.", "pzw-stats")
             self.status_text.object = ""
+            self.display_controls.visible = False
             return
+        self.scalar_pane.object = ""
+        self.display_controls.visible = data.ndim == 2
         display_steps = tuple(stride_for(n, MAX_DISPLAY_POINTS) for n in data.shape)
-        shown = to_float(data[tuple(slice(None, None, s) for s in display_steps)], self.complex_part.value,
+        part = self.viewer.complex_part
+        shown = to_float(data[tuple(slice(None, None, s) for s in display_steps)], part,
                          np.float32 if data.ndim == 2 else np.float64)  # images go to the page as float32
-        steps = tuple(r * s for r, s in zip(self._read_steps_used, display_steps))
-        downsampled = any(s > 1 for s in steps)
+        steps = tuple(r * s for r, s in zip(self._plane_steps, display_steps))
+        downsampled = any(s > 1 for s in display_steps) or any(
+            s > spec.step(d) for s, d in zip(self._plane_steps, spec.displayed))
         self._samples = sample(shown)
         label = self._value_label()
-        # The image goes first: the page colour-maps it while the rest is worked out here. Auto
-        # contrast needs only the samples, so then the image does not wait for the exact summary.
-        early = (shown.ndim == 2 and self.auto_contrast.value and self._requested.get("contrast") is None
-                 and bool(np.isfinite(self._samples).any()))
-        auto = tuple(robust_limits(self._samples)) if early else None
-        if early:
-            self._show_image(shown, steps, label, auto)
-        summary = summarise(data, self.complex_part.value)  # exact, over every decoded value
-        self.view_summary = summary.as_dict() | {"downsampled": downsampled}
         if shown.ndim == 2:
-            limits = self._contrast_limits(auto)
-            if not early:
-                self._show_image(shown, steps, label, None if limits is None else limits[2])
-            if limits is not None:
-                self._set_contrast(*limits)  # the image already has these limits: no more page work
+            # The image goes first, with its contrast: the page colour-maps it while the rest is
+            # worked out here, and auto contrast needs only the samples.
+            if self.viewer.auto_contrast and np.isfinite(self._samples).any():
+                self._set_limits(robust_limits(self._samples))
+            self._show_image(shown, steps, label)
             figure = self.image.figure
         else:
             self.line.show(shown, self._axes[spec.displayed[0]], steps[0], label,
                            offset=spec.ranges[spec.displayed[0]][0])
             figure = self.line.figure
+        summary = summarise(data, part)  # exact, over every decoded value
+        self.view_summary = summary.as_dict() | {"downsampled": downsampled}
+        if shown.ndim == 2:
+            self._fit_contrast_slider()
         self.stats_pane.object = info.rows_html("Slice statistics", [
             ("min", format_value(summary.min)), ("max", format_value(summary.max)),
             ("mean", format_value(summary.mean)), ("NaN count", f"{summary.nan_count:,}"),
@@ -493,94 +538,85 @@ class Explorer(param.Parameterized):
         if not self.plot_area.objects or self.plot_area.objects[0].object is not figure:
             self.plot_area.objects = [pn.pane.Bokeh(figure, sizing_mode="stretch_both")]
 
-    def _show_image(self, shown: np.ndarray, steps: tuple[int, int], label: str,
-                    limits: tuple[float, float] | None) -> None:
-        """Show SHOWN with contrast LIMITS (None: keep the current style)."""
+    def _show_image(self, shown: np.ndarray, steps: tuple[int, ...], label: str) -> None:
         spec = self.spec
         y_dim, x_dim = spec.displayed
         self.image.value_label = label
-        style = None if limits is None else (self.colormap.value, *limits, self.log_scale.value)
         self.image.show(shown, steps, Placement.of(self._axes[y_dim], spec.ranges[y_dim], steps[0]),
-                        Placement.of(self._axes[x_dim], spec.ranges[x_dim], steps[1]), style=style)
+                        Placement.of(self._axes[x_dim], spec.ranges[x_dim], steps[1]), style=self._style())
 
-    TABLE_TAB, INFO_TAB = 1, 2
-
-    def _tab_shown(self) -> None:
-        if self.tabs.active == self.INFO_TAB and self._array is not None and self.path == self._array.path:
+    def _show_tab(self) -> None:
+        self.tabs.active = _TREE_TAB_INDEX[self.viewer.tab]
+        if self.viewer.tab == "info" and self._array is not None:
             self._show_array_info()
         self._fill_table()
 
     def _fill_table(self) -> None:
         """The table follows the view only while its tab is shown: re-rendering a hidden grid on
         every slider move would cost the page time for nothing."""
-        if self.tabs.active != self.TABLE_TAB or self._plane is None:
+        if self.viewer.tab != "table" or self._plane is None:
             return
         displayed = self.spec.displayed
         self.table.show(self._plane, [self._axes[d] for d in displayed],
-                        offsets=[self.spec.ranges[d][0] for d in displayed], steps=self._read_steps_used)
+                        offsets=[self.spec.ranges[d][0] for d in displayed], steps=self._plane_steps)
 
-    def _contrast_limits(self, auto: tuple[float, float] | None = None
-                         ) -> tuple[float, float, tuple[float, float]] | None:
-        """Contrast slider bounds and value for the shown plane: auto contrast follows robust
-        percentiles of the slice (AUTO when already computed); manual keeps the user's limits."""
-        if self._plane is None or self._plane.ndim != 2 or self.view_summary["min"] is None:
-            return None
-        low, high = self.view_summary["min"], self.view_summary["max"]
-        high = high if high > low else low + 1
-        requested = self._requested.pop("contrast", None)
-        if requested is not None:
-            value = tuple(requested)
-        elif self.auto_contrast.value:
-            value = auto or tuple(robust_limits(self._samples))
-        else:  # manual limits stay, clipped to this slice's range
-            value = tuple(min(max(v, low), high) for v in self.contrast.value)
-        return min(low, value[0]), max(high, value[1]), value
-
-    def _apply_limits(self) -> None:
-        limits = self._contrast_limits()
-        if limits is not None:
-            self._set_contrast(*limits)
-
-    def _set_contrast(self, start: float, end: float, value: tuple[float, float]) -> None:
-        # bounds and value in one update, so the slider never sees a value outside its bounds
-        self.contrast.param.update(start=start, end=end, value=value)
-        self._restyle()
-
-    def _restyle(self) -> None:
-        low, high = self.contrast.value
-        self.image.style(self.colormap.value, low, high, self.log_scale.value)
+    # --------------------------------------------------------------- contrast
+    def _set_limits(self, limits: tuple[float, float]) -> None:
+        """Contrast limits the view computed (auto contrast), applied with the next image."""
+        with param.parameterized.discard_events(self.viewer):
+            self.viewer.clim = tuple(float(v) for v in limits)
         self._update_url()
+
+    def _fit_contrast_slider(self) -> None:
+        """Slider bounds that span this slice and the limits in use; bounds and value in one update,
+        so the slider never holds a value outside its bounds."""
+        summary, clim = self.view_summary, self.viewer.clim
+        if summary["min"] is None:
+            return
+        low, high = summary["min"], max(summary["max"], summary["min"] + 1e-12)
+        value = clim if clim is not None else (low, high)
+        self.contrast.param.update(start=min(low, value[0]), end=max(high, value[1]), value=tuple(value))
+
+    def _contrast_moved(self, event) -> None:
+        if self.viewer.clim is None or tuple(event.new) != tuple(self.viewer.clim):
+            self.viewer.param.update(clim=tuple(event.new), auto_contrast=False)
+
+    def _style(self) -> tuple[str, float, float, bool]:
+        v = self.viewer
+        low, high = v.clim if v.clim is not None else robust_limits(self._samples)
+        return v.colormap, low, high, v.log_scale
+
+    def _show_style(self, *events) -> None:
+        if any(e.name == "auto_contrast" and e.new for e in events) and self._samples.size:
+            self._set_limits(robust_limits(self._samples))
+        self.image.style(*self._style())
+        if self._plane is not None and self._plane.ndim == 2 and self.view_summary:
+            self._fit_contrast_slider()
 
     # -------------------------------------------------------------- JS API
     def _update_url(self) -> None:
-        query = {"store": self.store_url}
-        if self.path:
-            query["path"] = self.path
-        if self.spec is not None and self.spec.shape:
-            query["select"] = self.spec.text()
-        if self.colormap.value != "viridis":
-            query["cmap"] = self.colormap.value
-        if not self.auto_contrast.value:
-            query["clim"] = ",".join(format_value(v) for v in self.contrast.value)
-        self.url_query = urlencode(query, safe="/:,") if self.store_url else ""
+        self.url_query = urlstate.encode(self.viewer)
 
     def state(self) -> dict:
         """Plain description of what is shown (the page's ``zarrExplorer.state()``)."""
-        arr = self._array
-        node = self._tree.nodes.get(self.path) if self.path is not None else None
+        arr, node = self._array, self._node
+        is_array = arr is not None and node is not None and node.kind == "array"
         return {
-            "status": self.status, "store": self.store_url, "path": self.path,
-            "kind": node.kind if node else None,
-            "shape": list(arr.shape) if arr is not None and node and node.kind == "array" else None,
-            "dtype": arr.dtype.str if arr is not None and node and node.kind == "array" else None,
+            "status": self.status, "store": self.viewer.store, "path": self.viewer.path,
+            "kind": node.kind if node is not None else None,
+            "shape": list(arr.shape) if is_array else None,
+            "dtype": arr.dtype.str if is_array else None,
             "selection": self.spec.text() if self.spec is not None else None,
             "view": self.view_summary, "error": self.error or None,
             "timings": self.timings,  # of the last view: read (fetch + decode) and Python-side render
         }
 
 
-def create_explorer(store: str | None = None, path: str | None = None, **view) -> Explorer:
-    explorer = Explorer(store, path, **view)
-    if store:
-        pn.state.onload(lambda: explorer.open(store))
+def create_explorer(query: str = "") -> Explorer:
+    """An explorer showing the view QUERY (``?store=…&path=…``) describes, loaded once the page is."""
+    viewer = Viewer(**urlstate.decode(query))
+    explorer = Explorer(viewer)
+    explorer._update_url()
+    if viewer.store:
+        pn.state.onload(explorer._start)
     return explorer

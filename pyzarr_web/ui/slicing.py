@@ -24,11 +24,12 @@ class ViewSpec:
     displayed: tuple[int, ...]  # (y, x) for images, (x,) for lines, () for scalars
     indices: tuple[int, ...]  # one per array dimension; used for the hidden ones
     ranges: tuple[tuple[int, int], ...]  # [start, stop) per array dimension; used for displayed ones
+    steps: tuple[int, ...] = ()  # the user's step per array dimension (none given: 1 everywhere)
 
     @classmethod
     def default(cls, shape: tuple[int, ...]) -> "ViewSpec":
         displayed = tuple(range(len(shape)))[-2:]
-        return cls(tuple(shape), displayed, (0,) * len(shape), tuple((0, n) for n in shape))
+        return cls(tuple(shape), displayed, (0,) * len(shape), tuple((0, n) for n in shape), (1,) * len(shape))
 
     @classmethod
     def from_text(cls, text: str, shape: tuple[int, ...], previous: "ViewSpec | None" = None) -> "ViewSpec":
@@ -46,14 +47,18 @@ class ViewSpec:
         if len(sliced) != min(len(shape), 2):
             raise SelectionError(f"bad selection {text!r}: the view shows {min(len(shape), 2)} "
                                  f"dimension(s), so give exactly that many ':' ranges")
-        indices, ranges = [], []
+        indices, ranges, steps = [], [], []
         for dim, (item, length) in enumerate(zip(items, shape)):
             if isinstance(item, slice):
-                start, stop, _ = item.indices(length)
+                start, stop, step = item.indices(length)
+                if step < 0:
+                    raise SelectionError(f"bad selection {text!r}: the view cannot show a negative step "
+                                         f"({item.step}) for dimension {dim}; use a positive one")
                 if stop <= start:
                     raise SelectionError(f"bad selection {text!r}: empty range for dimension {dim}")
                 indices.append(0)
                 ranges.append((start, stop))
+                steps.append(step)
             else:
                 index = item + length if item < 0 else item
                 if not 0 <= index < length:
@@ -61,8 +66,10 @@ class ViewSpec:
                                          f"dimension {dim} of length {length}")
                 indices.append(index)
                 ranges.append((0, length))
+                steps.append(1)
         keep_order = previous is not None and set(previous.displayed) == set(sliced)
-        return cls(tuple(shape), previous.displayed if keep_order else sliced, tuple(indices), tuple(ranges))
+        return cls(tuple(shape), previous.displayed if keep_order else sliced, tuple(indices), tuple(ranges),
+                   tuple(steps))
 
     def with_displayed(self, displayed: tuple[int, ...]) -> "ViewSpec":
         return replace(self, displayed=displayed)
@@ -72,15 +79,18 @@ class ViewSpec:
         indices[dim] = min(max(int(index), 0), self.shape[dim] - 1)
         return replace(self, indices=tuple(indices))
 
-    def extent(self, dim: int) -> int:
-        start, stop = self.ranges[dim]
-        return stop - start
+    def step(self, dim: int) -> int:
+        return self.steps[dim] if self.steps else 1
 
-    def selection(self, steps: dict[int, int] | None = None) -> tuple:
-        """The basic selection to read, with an optional stride per displayed dimension."""
-        steps = steps or {}
+    def extent(self, dim: int) -> int:
+        """Samples the selection has along DIM (its range at its step)."""
+        return len(range(*self.ranges[dim], self.step(dim)))
+
+    def selection(self, strides: dict[int, int] | None = None) -> tuple:
+        """The basic selection to read; STRIDES (per displayed dimension) thin it further."""
+        strides = strides or {}
         return tuple(
-            slice(self.ranges[d][0], self.ranges[d][1], steps.get(d, 1)) if d in self.displayed else self.indices[d]
+            slice(*self.ranges[d], self.step(d) * strides.get(d, 1)) if d in self.displayed else self.indices[d]
             for d in range(len(self.shape))
         )
 

@@ -1,0 +1,65 @@
+"""The query string of a view, both ways: one codec for the page's URL, the JS API and the tests.
+
+``?store=URL&path=PATH&select=0,:,:&cmap=magma&clim=0,300&log=1&view=info``. Parameters at
+their defaults are left out, so a URL says only what differs. A value that cannot be read is
+dropped (the view falls back to its default) rather than breaking the page.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode
+
+from pyzarr_web.ui.coords import format_value
+from pyzarr_web.ui.viewer import TABS, Viewer
+
+
+def query_params(query: str) -> dict[str, str]:
+    """``?a=1&b=2`` → {"a": "1", "b": "2"} (the last value wins; empty values are dropped)."""
+    return {k: v[-1] for k, v in parse_qs(query.lstrip("?")).items()}
+
+
+def _limits(text: str) -> tuple[float, float] | None:
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        return None
+    return (low, high) if low < high else None
+
+
+def decode(query: str) -> dict:
+    """Viewer parameter values a query string sets; parameters it does not mention are reset to
+    their defaults, so a URL always describes a whole view."""
+    params = query_params(query)
+    clim = _limits(params["clim"]) if "clim" in params else None
+    cmap = params.get("cmap")
+    view = params.get("view")
+    return {
+        "store": params.get("store", "").strip(),
+        "path": params.get("path", ""),
+        "selection": params.get("select"),
+        "colormap": cmap if cmap in Viewer.param.colormap.objects else Viewer.colormap,
+        "auto_contrast": clim is None,
+        "clim": clim,
+        "log_scale": params.get("log") in ("1", "true"),
+        "tab": view if view in TABS else Viewer.tab,
+    }
+
+
+def encode(viewer: Viewer) -> str:
+    """The query string that reopens VIEWER's view ('' when no store is open)."""
+    if not viewer.store:
+        return ""
+    query = {"store": viewer.store}
+    if viewer.path:
+        query["path"] = viewer.path
+    if viewer.selection:
+        query["select"] = viewer.selection
+    if viewer.colormap != Viewer.colormap:
+        query["cmap"] = viewer.colormap
+    if not viewer.auto_contrast and viewer.clim is not None:
+        query["clim"] = ",".join(format_value(v) for v in viewer.clim)
+    if viewer.log_scale:
+        query["log"] = "1"
+    if viewer.tab != Viewer.tab:
+        query["view"] = viewer.tab
+    return urlencode(query, safe="/:,")
