@@ -39,14 +39,20 @@ STYLESHEET = """
              padding: 6px 10px; font-size: 13px; white-space: pre-wrap; }
 .pzw-status { color: #555; font-size: 12px; }
 .pzw-empty { color: #555; font-size: 14px; padding: 24px 8px; max-width: 640px; }
+.pzw-summary { font-size: 13px; white-space: pre-wrap; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 .pzw-stats { font-size: 13px; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 """
-# Below 760 px the sidebar stacks above the view instead of beside it (phone-width embeds).
-_NARROW_CSS = """
-@media (max-width: 760px) {
-  :host { flex-direction: column !important; flex-wrap: nowrap !important; }
-}
-"""
+# Below 760 px (phone-width embeds) the sidebar stacks above the view, no taller than needed,
+# and the header drops its title so the URL box and Open button keep their room.
+_NARROW = "@media (max-width: 760px) {{ :host {{ {} }} }}"
+_NARROW_FIT = _NARROW.format("min-width: 0 !important;")  # Bokeh sums fixed-width children into min-width
+_NARROW_BODY = _NARROW.format("flex-direction: column !important; flex-wrap: nowrap !important; "
+                              "min-width: 0 !important;")
+_NARROW_SIDEBAR = _NARROW.format("width: auto !important; height: auto !important; max-height: 40vh; "
+                                 "flex: 0 0 auto !important; overflow: auto;")
+_NARROW_HIDDEN = _NARROW.format("display: none !important;")
+_NARROW_SHRINK = _NARROW.format("min-width: 0 !important; width: auto !important; flex: 1 1 0 !important;")
+_WRAP = ":host { flex-wrap: wrap !important; }"
 SIDEBAR_WIDTH = 300
 SIDE_PANEL_WIDTH = 290  # display controls, statistics and histogram, right of the plot
 
@@ -61,6 +67,11 @@ def _escaped(text: str, css_class: str) -> str:
     return f'<div class="{css_class}">{html.escape(text)}</div>' if text else ""
 
 
+def _text_pane(text: str = "") -> pn.pane.HTML:
+    """A pane for our escaped HTML; the stylesheet goes with it, as each pane is its own shadow DOM."""
+    return pn.pane.HTML(text, sizing_mode="stretch_width", stylesheets=[STYLESHEET])
+
+
 def _error_text(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, ZarrError) else f"{type(exc).__name__}: {exc}"
 
@@ -71,8 +82,6 @@ def _hint(exc: BaseException) -> str:
     if "failed to fetch" in text or "networkerror" in text or "cors" in text:
         return ("The server refused the request or is unreachable. If it is on another site, it must "
                 "send CORS headers (Access-Control-Allow-Origin) for this page's origin.")
-    if isinstance(exc, NodeNotFoundError):
-        return "Pick a node in the tree, or check the path."
     if "404" in text or "no zarr group or array" in text or "not found" in text:
         return "Check the URL: it should point at the store's root (the folder holding zarr.json or .zgroup)."
     if "budget" in text:
@@ -82,8 +91,8 @@ def _hint(exc: BaseException) -> str:
     return ""
 
 
-def _error_html(prefix: str, exc: BaseException) -> str:
-    hint = _hint(exc)
+def _error_html(prefix: str, exc: BaseException, hint: str | None = None) -> str:
+    hint = _hint(exc) if hint is None else hint
     return _escaped(f"{prefix}: {_error_text(exc)}" + (f"\n{hint}" if hint else ""), "pzw-error")
 
 
@@ -124,16 +133,18 @@ class Explorer(param.Parameterized):
     def _build_widgets(self) -> None:
         v = self.viewer
         self.url_input = pn.widgets.TextInput(value=v.store, placeholder="https://example.org/data.zarr",
-                                              sizing_mode="stretch_width", min_width=160)
+                                              sizing_mode="stretch_width", min_width=160,
+                                              stylesheets=[_NARROW_SHRINK])
         self.open_button = pn.widgets.Button(label="Open", color="primary", width=70)
         self.sidebar_toggle = pn.widgets.Toggle(label="☰ Tree", value=True, width=80)
         self.filter_input = pn.widgets.TextInput(placeholder="Filter by name", sizing_mode="stretch_width")
         self.tree = pn.widgets.Select(options={}, size=24, sizing_mode="stretch_width", css_classes=["pzw-tree"])
-        self.tree_error = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.empty_pane = pn.pane.HTML(_escaped(_EMPTY_STORE, "pzw-empty"), sizing_mode="stretch_width")
-        self.info_pane = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.tree_error = _text_pane()
+        self.empty_pane = _text_pane(_escaped(_EMPTY_STORE, "pzw-empty"))
+        self.group_pane = _text_pane()
+        self.info_pane = _text_pane()
         self.attrs_pane = pn.pane.JSON({}, depth=2, sizing_mode="stretch_width")
-        self.view_error = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.view_error = _text_pane()
         self.selection_input = pn.widgets.TextInput(label="Selection", width=180)
         self.y_dim = pn.widgets.Select(label="Rows (y)", options={}, width=150)
         self.x_dim = pn.widgets.Select(label="Columns (x)", options={}, width=150)
@@ -150,14 +161,14 @@ class Explorer(param.Parameterized):
         # everything again (~100 ms a toggle), and the bar's row stays put
         self.progress = pn.indicators.Progress(value=0, max=1, sizing_mode="stretch_width", height=8,
                                                styles=_HIDDEN)
-        self.status_text = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.stats_pane = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.status_text = _text_pane()
+        self.stats_pane = _text_pane()
         self.image = ImagePlot()
         self.line = LinePlot()
         self.histogram = Histogram()
         self.table = ValueTable()
-        self.plot_area = pn.Column(sizing_mode="stretch_both", min_height=420)
-        self.scalar_pane = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.plot_area = pn.Column(sizing_mode="stretch_both", min_height=420, min_width=320)
+        self.scalar_pane = _text_pane()
 
         self.open_button.on_click(lambda _event: self.open(self.url_input.value))
         self.url_input.param.watch(lambda _event: self.open(self.url_input.value), "enter_pressed")
@@ -168,35 +179,36 @@ class Explorer(param.Parameterized):
             widget.param.watch(lambda event, axis=axis: self._pick_displayed(axis, event.new), "value")
         self.contrast.param.watch(self._contrast_moved, "value")
         # dynamic: only the shown tab has models on the page (fewer to build and send at startup)
-        self.tabs = pn.Tabs(sizing_mode="stretch_both", dynamic=True)  # filled by panel()
+        self.tabs = pn.Tabs(sizing_mode="stretch_both", dynamic=True, stylesheets=[_NARROW_FIT])  # filled by panel()
         self.tabs.param.watch(lambda event: setattr(self.viewer, "tab", TABS[event.new]), "active")
 
     def _build_layout(self) -> pn.viewable.Viewable:
         header = pn.Row(
             pn.pane.HTML("<b style='font-size:18px;white-space:nowrap'>pyzarr-web</b>", width=110,
-                         align="center"),
-            self.sidebar_toggle, self.url_input, self.open_button, sizing_mode="stretch_width")
+                         align="center", stylesheets=[_NARROW_HIDDEN]),
+            self.sidebar_toggle, self.url_input, self.open_button, sizing_mode="stretch_width",
+            stylesheets=[_NARROW_FIT])
         sidebar = pn.Column(self.filter_input, self.tree, self.tree_error, width=SIDEBAR_WIDTH,
-                            sizing_mode="stretch_height", visible=self.sidebar_toggle.param.value)
+                            sizing_mode="stretch_height", visible=self.sidebar_toggle.param.value,
+                            stylesheets=[_NARROW_SIDEBAR])
         self.array_controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part,
-                                     sizing_mode="stretch_width", styles={"flex-wrap": "wrap"})
+                                     sizing_mode="stretch_width", stylesheets=[_WRAP, _NARROW_FIT])
         self.display_controls = pn.Column(self.colormap, pn.Row(self.auto_contrast, self.log_scale),
                                           self.contrast, width=SIDE_PANEL_WIDTH)
+        self.side_panel = pn.Column(self.display_controls, self.stats_pane, self.histogram.figure,
+                                    width=SIDE_PANEL_WIDTH, visible=False)
         self.data_view = pn.Column(
             self.array_controls, self.sliders, self.progress, self.status_text, self.scalar_pane,
-            pn.Row(self.plot_area,
-                   pn.Column(self.display_controls, self.stats_pane, self.histogram.figure,
-                             width=SIDE_PANEL_WIDTH),
-                   sizing_mode="stretch_both", styles={"flex-wrap": "wrap"}),
-            sizing_mode="stretch_both", visible=False)
-        data_tab = pn.Column(self.empty_pane, self.view_error, self.data_view, name="Data",
-                             sizing_mode="stretch_both")
+            pn.Row(self.plot_area, self.side_panel, sizing_mode="stretch_both", stylesheets=[_WRAP, _NARROW_FIT]),
+            sizing_mode="stretch_both", visible=False, stylesheets=[_NARROW_FIT])
+        data_tab = pn.Column(self.empty_pane, self.view_error, self.group_pane, self.data_view, name="Data",
+                             sizing_mode="stretch_both", stylesheets=[_NARROW_FIT])
         info_tab = pn.Column(self.info_pane, pn.pane.HTML("<h3 style='font-size:15px'>Attributes</h3>"),
                              self.attrs_pane, name="Info", sizing_mode="stretch_width")
         self.tabs.extend([data_tab, ("Table", self.table.panel()), info_tab])
         self.tabs.active = _TREE_TAB_INDEX[self.viewer.tab]
-        body = pn.Row(sidebar, self.tabs, sizing_mode="stretch_both", stylesheets=[_NARROW_CSS])
-        return pn.Column(header, body, sizing_mode="stretch_both", stylesheets=[STYLESHEET])
+        body = pn.Row(sidebar, self.tabs, sizing_mode="stretch_both", stylesheets=[_NARROW_BODY])
+        return pn.Column(header, body, sizing_mode="stretch_both", stylesheets=[_NARROW_FIT])
 
     def panel(self) -> pn.viewable.Viewable:
         return self._layout
@@ -308,11 +320,11 @@ class Explorer(param.Parameterized):
         return self.loader.current
 
     def _clear_node_views(self) -> None:
-        self.info_pane.object, self.attrs_pane.object = "", {}
+        self.info_pane.object, self.attrs_pane.object, self.group_pane.object = "", {}, ""
         self.view_error.object = self.status_text.object = self.stats_pane.object = self.scalar_pane.object = ""
         self.plot_area.objects, self.sliders.objects = [], []
         self.view_summary, self.spec, self._plane = None, None, None
-        self.data_view.visible = False
+        self.data_view.visible = self.side_panel.visible = False
         self.histogram.clear()
         self.table.show(None, None)
 
@@ -323,7 +335,8 @@ class Explorer(param.Parameterized):
         try:
             node = self._tree.nodes.get(node_path) or await self._hierarchy.node(node_path)
         except Exception as exc:
-            self.view_error.object = _error_html(f"Could not open /{node_path}", exc)
+            hint = "Pick a node in the tree, or check the path." if isinstance(exc, NodeNotFoundError) else None
+            self.view_error.object = _error_html(f"Could not open /{node_path}", exc, hint)
             raise
         self.attrs_pane.object = dict(node.attributes)
         if node.kind == "group":
@@ -331,8 +344,7 @@ class Explorer(param.Parameterized):
             self._settle_on(selection=None, displayed=None)
             self.info_pane.object = info.rows_html(f"Group /{node_path}", info.group_rows(
                 node, self._tree.member_count(node_path)))
-            self.scalar_pane.object = self._group_summary(node_path)
-            self.data_view.visible = True
+            self.group_pane.object = self._group_summary(node_path)
             return
         array = await self._hierarchy.array(node_path)
         self._stored_bytes = await array.stored_bytes()
@@ -356,7 +368,7 @@ class Explorer(param.Parameterized):
             lines.append(f"  … and {len(children) - 50} more")
         attrs = len(self._node.attributes) if self._node is not None else 0
         lines.append(f"{attrs} attribute(s): see the Info tab.")
-        return _escaped("\n".join(lines), "pzw-status")
+        return _escaped("\n".join(lines), "pzw-summary")
 
     # ------------------------------------------------------------ view spec
     def _wanted_spec(self) -> ViewSpec:
@@ -504,6 +516,7 @@ class Explorer(param.Parameterized):
             return
         self.scalar_pane.object = ""
         self.display_controls.visible = data.ndim == 2
+        self.side_panel.visible = True
         display_steps = tuple(stride_for(n, MAX_DISPLAY_POINTS) for n in data.shape)
         part = self.viewer.complex_part
         shown = to_float(data[tuple(slice(None, None, s) for s in display_steps)], part,
