@@ -465,15 +465,17 @@ class Explorer(param.Parameterized):
         arr, spec = self._array, self.spec
         strides = read_strides(spec, arr.dtype.itemsize)
         started = time.perf_counter()
+        progress = ProgressThrottle(self._report_progress)
         try:
-            data = await self.loader.plane(arr, spec, strides, ProgressThrottle(self._report_progress))
+            data = await self.loader.plane(arr, spec, strides, progress)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self.view_error.object = _error_html(f"Could not read /{arr.path} [{spec.text()}]", exc)
             raise
         finally:
-            self._show_progress(False)
+            if progress.shown:
+                self._show_progress(False)
         self.view_error.object = ""
         data = np.asarray(data)
         if spec.transposed:
@@ -547,7 +549,7 @@ class Explorer(param.Parameterized):
             ("values", f"{data.size:,}")])
         self.histogram.show(self._samples)
         note = f" — downsampled for display, every {'×'.join(map(str, steps))} samples" if downsampled else ""
-        self.status_text.object = _escaped(f"Showing [{spec.text()}] {shown.shape}{note}", "pzw-status")
+        self.status_text.object = _escaped(f"Showing {shown.shape}{note}", "pzw-status")  # same text for each slider step: no patch
         if not self.plot_area.objects or self.plot_area.objects[0].object is not figure:
             self.plot_area.objects = [pn.pane.Bokeh(figure, sizing_mode="stretch_both")]
 

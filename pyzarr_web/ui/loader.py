@@ -95,16 +95,18 @@ class Loader:
 
 
 class ProgressThrottle:
-    """Calls SHOW(done, total) at most every PROGRESS_INTERVAL_S, and always for the last chunk:
-    each call patches the page."""
+    """Calls SHOW(done, total) at most every PROGRESS_INTERVAL_S, first once a read has taken that
+    long, and for the last chunk only if anything was shown: each call patches the page, and a
+    read that finishes at once (a slider step) needs no progress at all."""
 
     def __init__(self, show: Progress) -> None:
         self._show = show
-        self._shown_at = time.perf_counter()  # no progress for reads that finish at once
+        self._shown_at = time.perf_counter()
+        self.shown = False
 
     def __call__(self, done: int, total: int) -> None:
         now = time.perf_counter()
-        if done < total and now - self._shown_at < PROGRESS_INTERVAL_S:
+        if (done < total or not self.shown) and now - self._shown_at < PROGRESS_INTERVAL_S:
             return
-        self._shown_at = now
+        self._shown_at, self.shown = now, True
         self._show(done, total)
