@@ -249,7 +249,6 @@ async def _start(query_string: str) -> tuple[str, str, str]:
 def link(send_patch: Any, send_message: Any) -> None:
     """Forward every change of the Python document to SEND_PATCH(patch, buffers), and the
     explorer's settled states and URL changes to SEND_MESSAGE(json) for the page's API."""
-    from panel.io.pyodide import _link_docs_worker  # noqa: PLC0415
     from panel.io.state import state  # noqa: PLC0415
 
     from pyzarr_web.ui import api  # noqa: PLC0415
@@ -259,8 +258,42 @@ def link(send_patch: Any, send_message: Any) -> None:
 
     api.watch_state(_explorer, lambda s: post({"type": "state", "state": s}),
                     lambda query, new_entry: post({"type": "url", "query": query, "push": new_entry}))
-    _link_docs_worker(state.curdoc, send_patch, setter="js")
+    _link_batched(state.curdoc, send_patch)
     post({"type": "state", "state": _explorer.state()})
+
+
+def _link_batched(doc: Any, send_patch: Any) -> None:
+    """Panel's ``_link_docs_worker``, except that the changes one synchronous step of Python makes
+    reach the page as one patch: the page applies and lays out once per step, not once per
+    changed property (a slider step changes about ten). The page's own changes are not echoed."""
+    import asyncio  # noqa: PLC0415
+    import functools  # noqa: PLC0415
+
+    import js  # type: ignore[import-not-found]  # noqa: PLC0415
+    from bokeh.events import DocumentReady  # noqa: PLC0415
+    from panel.io.pyodide import _dict_converter, _process_document_events  # noqa: PLC0415
+    from panel.io.state import state  # noqa: PLC0415
+    from pyodide.ffi import to_js  # type: ignore[import-not-found]  # noqa: PLC0415
+
+    pending: list = []
+
+    def flush() -> None:
+        events = pending[:]
+        pending.clear()
+        patch, buffers = _process_document_events(doc, events)
+        send_patch(to_js(patch, dict_converter=_dict_converter), js.Map.new(js.Object.entries(to_js(buffers))))
+
+    def changed(event) -> None:
+        if getattr(event, "setter", None) == "js":
+            return
+        if not pending:
+            asyncio.get_event_loop().call_soon(flush)
+        pending.append(event)
+
+    doc.on_change(changed)
+    doc.unhold()
+    doc.on_event("document_ready", functools.partial(state._schedule_on_load, doc))
+    doc.callbacks.trigger_event(DocumentReady())
 
 
 async def call_api(method: str, args_json: str) -> str:

@@ -242,3 +242,20 @@ async def test_selection_steps_show_exactly_what_numpy_selects(tmp_path, zarr_fo
     explorer.set_selection("-50:,::2")
     await settle(explorer)
     np.testing.assert_array_equal(explorer.image.source.data["image"][0], data[-50:, ::2])
+
+
+async def test_each_change_of_view_starts_exactly_one_load(cube_store, monkeypatch):
+    """Writing back what a load settled on (the default selection) must not start another load,
+    which would cancel the first and read twice."""
+    path, _ = cube_store
+    explorer = await opened(path, "")
+    started = []
+    run = explorer.loader.run
+    monkeypatch.setattr(explorer.loader, "run", lambda load: started.append(load) or run(load))
+    explorer.select("grp/cube")
+    await settle(explorer)
+    explorer.sliders.objects[0].value = 2
+    await settle(explorer)
+    from pyzarr_web.ui import api
+    await api.call(explorer, "navigate", [f"?store={path}&path=grp"])
+    assert len(started) == 3 and explorer.state()["kind"] == "group"

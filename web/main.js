@@ -232,18 +232,10 @@
     applyPatches(msgs, []);
   }
 
-  function receivePatch(msg) {
-    if (mapperChanges(msg.patch)) {
-      deferred.push(msg);
-      if (!deferredTimer) deferredTimer = setTimeout(flushDeferred, MAPPER_WAIT_MS);
-      return;
-    }
-    if (!deferred.length) {
-      applyPatches([msg], []);
-      return;
-    }
-    const sources = sourcesReplaced(msg.patch);
-    const drawn = new Set(); // mappers of renderers whose source this patch replaces
+  // mappers of renderers whose data source PATCH replaces
+  function mappersRedrawn(patch) {
+    const sources = sourcesReplaced(patch);
+    const drawn = new Set();
     if (sources.size) {
       for (const model of jsdoc.all_models) {
         const glyph = model.glyph;
@@ -252,7 +244,37 @@
         }
       }
     }
+    return drawn;
+  }
+
+  // Takes out of MSG the plain changes of mappers whose data MSG also replaces (the worker sends
+  // a view's limits and data in one patch), as [model, attr, value] to set silently first.
+  function ownMapperChanges(msg, drawn) {
+    if (!drawn.size) return [];
     const silent = [];
+    msg.patch.events = msg.patch.events.filter((e) => {
+      if (e.kind !== "ModelChanged" || !e.model || !isPlain(e.new)) return true;
+      const model = jsdoc.get_model_by_id(e.model.id);
+      if (!drawn.has(model)) return true;
+      silent.push([model, e.attr, e.new]);
+      return false;
+    });
+    return silent;
+  }
+
+  function receivePatch(msg) {
+    if (mapperChanges(msg.patch)) {
+      deferred.push(msg);
+      if (!deferredTimer) deferredTimer = setTimeout(flushDeferred, MAPPER_WAIT_MS);
+      return;
+    }
+    const drawn = mappersRedrawn(msg.patch);
+    const own = ownMapperChanges(msg, drawn);
+    if (!deferred.length) {
+      applyPatches([msg], own);
+      return;
+    }
+    const silent = own;
     const loud = [];
     let merged = 0;
     for (const d of deferred) {

@@ -214,9 +214,11 @@ class Explorer(param.Parameterized):
         return self._layout
 
     # ------------------------------------------------------------ scheduling
-    def _wanted(self) -> tuple:
-        v = self.viewer
-        return v.store, v.path, v.selection, tuple(v.displayed or ())
+    def _wanted(self, **overrides) -> tuple:
+        """The (store, path, selection, displayed) the viewer asks for, with OVERRIDES."""
+        wanted = {name: overrides.get(name, getattr(self.viewer, name))
+                  for name in ("store", "path", "selection", "displayed")}
+        return wanted["store"], wanted["path"], wanted["selection"], tuple(wanted["displayed"] or ())
 
     def _wanted_changed(self, *_events) -> None:
         if self._wanted() != self._target:  # not what the running load already works towards
@@ -228,8 +230,8 @@ class Explorer(param.Parameterized):
 
     def _settle_on(self, **canonical) -> None:
         """Write what the load settled on back to the viewer, without starting another load."""
+        self._target = self._wanted(**canonical)  # before the update, whose watchers compare with it
         self.viewer.param.update(**canonical)
-        self._target = self._wanted()
 
     async def _guarded(self) -> None:
         self.status = "loading"
@@ -485,7 +487,11 @@ class Explorer(param.Parameterized):
         if self.viewer.tab == "info":
             self._show_array_info()  # the compression ratio estimate grows with what has been read
         read_done = time.perf_counter()
-        self._redraw()
+        if self._draw():
+            try:
+                await asyncio.sleep(0)  # the image goes to the page now, the statistics in a second patch
+            finally:
+                self._describe()  # even when superseded: the plane shown and its figures go together
         self.timings = {"read_ms": round((read_done - started) * 1000, 1),
                         "render_ms": round((time.perf_counter() - read_done) * 1000, 1)}
         self.loader.read_ahead(arr, spec, strides, self._last_move)
@@ -502,9 +508,15 @@ class Explorer(param.Parameterized):
 
     def _redraw(self) -> None:
         """Derive every data view (plot, statistics, histogram, table) from the decoded plane."""
+        if self._draw():
+            self._describe()
+
+    def _draw(self) -> bool:
+        """Show the decoded plane as an image or a line (or its value); False when there is
+        nothing to summarise. The page colour-maps the image while the statistics are worked out."""
         data, spec = self._plane, self.spec
         if data is None:
-            return
+            return False
         self._fill_table()
         if not is_numeric(data.dtype) or data.ndim == 0:
             self.plot_area.objects = []
@@ -515,43 +527,46 @@ class Explorer(param.Parameterized):
                 else f"{data.dtype} values are shown in the Table tab.", "pzw-stats")
             self.status_text.object = ""
             self.display_controls.visible = False
-            return
+            return False
         self.scalar_pane.object = ""
         self.display_controls.visible = data.ndim == 2
         self.side_panel.visible = True
         display_steps = tuple(stride_for(n, MAX_DISPLAY_POINTS) for n in data.shape)
-        part = self.viewer.complex_part
-        shown = to_float(data[tuple(slice(None, None, s) for s in display_steps)], part,
+        shown = to_float(data[tuple(slice(None, None, s) for s in display_steps)], self.viewer.complex_part,
                          np.float32 if data.ndim == 2 else np.float64)  # images go to the page as float32
         steps = tuple(r * s for r, s in zip(self._plane_steps, display_steps))
-        downsampled = any(s > 1 for s in display_steps) or any(
-            s > spec.step(d) for s, d in zip(self._plane_steps, spec.displayed))
         self._samples = sample(shown)
         label = self._value_label()
         if shown.ndim == 2:
-            # The image goes first, with its contrast: the page colour-maps it while the rest is
-            # worked out here, and auto contrast needs only the samples.
             if self.viewer.auto_contrast and np.isfinite(self._samples).any():
-                self._set_limits(robust_limits(self._samples))
+                self._set_limits(robust_limits(self._samples))  # needs only the samples
             self._show_image(shown, steps, label)
             figure = self.image.figure
         else:
             self.line.show(shown, self._axes[spec.displayed[0]], steps[0], label,
                            offset=spec.ranges[spec.displayed[0]][0])
             figure = self.line.figure
-        summary = summarise(data, part)  # exact, over every decoded value
-        self.view_summary = summary.as_dict() | {"downsampled": downsampled}
-        if shown.ndim == 2:
+        if not self.plot_area.objects or self.plot_area.objects[0].object is not figure:
+            self.plot_area.objects = [pn.pane.Bokeh(figure, sizing_mode="stretch_both")]
+        downsampled = any(s > 1 for s in display_steps) or any(
+            s > spec.step(d) for s, d in zip(self._plane_steps, spec.displayed))
+        note = f" — downsampled for display, every {'×'.join(map(str, steps))} samples" if downsampled else ""
+        self.status_text.object = _escaped(f"Showing {shown.shape}{note}", "pzw-status")  # same for each slider step
+        self.view_summary = {"downsampled": downsampled}  # completed by _describe
+        return True
+
+    def _describe(self) -> None:
+        """Exact statistics over every decoded value of the plane, and the histogram of the samples."""
+        data = self._plane
+        summary = summarise(data, self.viewer.complex_part)
+        self.view_summary = summary.as_dict() | self.view_summary
+        if data.ndim == 2:
             self._fit_contrast_slider()
         self.stats_pane.object = info.rows_html("Slice statistics", [
             ("min", format_value(summary.min)), ("max", format_value(summary.max)),
             ("mean", format_value(summary.mean)), ("NaN count", f"{summary.nan_count:,}"),
             ("values", f"{data.size:,}")])
         self.histogram.show(self._samples)
-        note = f" — downsampled for display, every {'×'.join(map(str, steps))} samples" if downsampled else ""
-        self.status_text.object = _escaped(f"Showing {shown.shape}{note}", "pzw-status")  # same text for each slider step: no patch
-        if not self.plot_area.objects or self.plot_area.objects[0].object is not figure:
-            self.plot_area.objects = [pn.pane.Bokeh(figure, sizing_mode="stretch_both")]
 
     def _show_image(self, shown: np.ndarray, steps: tuple[int, ...], label: str) -> None:
         spec = self.spec
