@@ -136,7 +136,7 @@ def test_a_failed_lazy_import_is_shown(page, http_server, tmp_path, site_dir):
     assert page.external_requests == []
 
 
-def test_an_exception_in_a_python_callback_is_shown(page, http_server):
+def test_exceptions_in_python_callbacks_are_shown(page, http_server):
     page.goto(http_server.url + "/")
     page.evaluate("() => window.zarrExplorer.ready")
     # a Python callback on a model of the document that raises when the page changes it
@@ -150,6 +150,17 @@ state.curdoc.roots[0].on_change("tags", broken)
     shown = banner(page)
     assert shown["title"] == "An error in the app" and "callback broke: test" in shown["message"]
     assert not shown["restart"]
+    page.get_by_role("button", name="Dismiss").click()
+
+    # an async callback that fails with nobody awaiting it (asyncio would only log it)
+    worker(page).evaluate("""() => self.pyodide.runPython(`
+import asyncio
+async def broken_task():
+    raise RuntimeError("task broke: test")
+asyncio.ensure_future(broken_task()) and None
+`)""")
+    shown = banner(page)
+    assert shown["title"] == "An error in the app" and "RuntimeError: task broke: test" in shown["message"]
     # the worker still answers
     state = page.evaluate("() => window.zarrExplorer.whenIdle().then(() => window.zarrExplorer.state())")
     assert state["status"] != "error"
