@@ -385,6 +385,7 @@
     rejectReady(deadError); // no effect once ready has resolved
     latestState = { ...latestState, status: "error", error: deadError.message };
     console.error(deadError.message);
+    domReady.then(() => showError(lastStage || "Starting the worker", reason)); // if still starting
     showBanner(title, reason, { dead: true });
   }
 
@@ -396,7 +397,6 @@
       if (w !== worker) return;
       event.preventDefault();
       const message = event.message || "the worker failed to start";
-      domReady.then(() => showError("Starting the worker", message));
       workerDied(OUT_OF_MEMORY.test(message) ? "Out of memory" : "The Python worker crashed", message);
     };
     w.onmessageerror = () => {
@@ -408,12 +408,13 @@
 
   // Remove the rendered app: its Bokeh views, document and root elements.
   function removeApp() {
-    if (!jsdoc) return;
-    jsdoc.remove_on_change(sendChange);
-    if (jsdoc.views_manager) jsdoc.views_manager.clear();
-    const documents = window.Bokeh.documents;
-    if (documents.includes(jsdoc)) documents.splice(documents.indexOf(jsdoc), 1);
-    jsdoc = null;
+    if (jsdoc) {
+      jsdoc.remove_on_change(sendChange);
+      if (jsdoc.views_manager) jsdoc.views_manager.clear();
+      const documents = window.Bokeh.documents;
+      if (documents.includes(jsdoc)) documents.splice(documents.indexOf(jsdoc), 1);
+      jsdoc = null;
+    }
     el("pyzarr-app").replaceChildren();
     document.querySelectorAll("[id^='pyzarr-root-']").forEach((node) => node.remove());
   }
