@@ -3,6 +3,8 @@
 The only browser-only module of the package: ``js``/``pyodide`` are imported inside functions,
 so importing it under CPython is harmless. The worker calls, in order:
 
+* :func:`configure` -- right after the packages are unpacked (web/boot.mjs, shared with the test
+  harness): the lazy-package import hook and where errors after startup are reported;
 * :func:`start` -- builds the app for ``?store=URL&path=PATH`` and returns the Bokeh document as
   JSON for the page to render;
 * :func:`link` -- once the page has rendered, sends every later document change to it;
@@ -15,6 +17,7 @@ package's archive from the site (synchronously, which Web Workers allow) and unp
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
 import json
@@ -27,6 +30,7 @@ import zipfile
 from typing import Any
 
 _progress: Any = None
+_on_error: Any = None  # on_error(kind, message): the page shows it in its error banner
 _explorer: Any = None  # the running pyzarr_web.ui.explorer.Explorer
 _base_url: str = ""
 _site_packages: str = "/lib/python3.13/site-packages"
@@ -35,6 +39,12 @@ _site_packages: str = "/lib/python3.13/site-packages"
 def _report(stage: str, fraction: float = 0.0, detail: str = "") -> None:
     if _progress is not None:
         _progress(stage, fraction, detail)
+
+
+def _report_error(kind: str, message: str) -> None:
+    """Tell the page about an error it would otherwise never see (it shows a banner)."""
+    if _on_error is not None:
+        _on_error(kind, message)
 
 
 # ------------------------------------------------------------------------------- lazy packages
@@ -73,8 +83,12 @@ class _LazyPackages(importlib.abc.MetaPathFinder):
             if pkg in self.installed:
                 continue
             t = time.perf_counter()
-            data = _fetch_sync(_base_url + self.packages[pkg]["url"])
-            zipfile.ZipFile(io.BytesIO(data)).extractall(_site_packages)
+            url = _base_url + self.packages[pkg]["url"]
+            try:
+                data = _fetch_sync(url)
+                zipfile.ZipFile(io.BytesIO(data)).extractall(_site_packages)
+            except Exception as e:
+                raise self._failed(pkg, name, url, e) from e
             self.installed.add(pkg)
             _add_stubs(self.packages[pkg].get("stubs", []))
             print(f"pyzarr-web: installed {pkg} ({len(data) / 1e6:.1f} MB) in {time.perf_counter() - t:.2f} s")
@@ -85,12 +99,24 @@ class _LazyPackages(importlib.abc.MetaPathFinder):
         for pkg in self.order(name):
             if pkg in self.installed:
                 continue
-            response = await pyfetch(_base_url + self.packages[pkg]["url"])
-            data = await response.bytes()
-            zipfile.ZipFile(io.BytesIO(data)).extractall(_site_packages)
+            url = _base_url + self.packages[pkg]["url"]
+            try:
+                response = await pyfetch(url)
+                response.raise_for_status()
+                zipfile.ZipFile(io.BytesIO(await response.bytes())).extractall(_site_packages)
+            except Exception as e:
+                raise self._failed(pkg, name, url, e) from e
             self.installed.add(pkg)
             _add_stubs(self.packages[pkg].get("stubs", []))
         importlib.invalidate_caches()
+
+    @staticmethod
+    def _failed(pkg: str, name: str, url: str, error: Exception) -> ImportError:
+        """The error for a package that could not be installed, reported to the page as well:
+        the importer may catch it and carry on without the package."""
+        message = f"could not install the bundled package {pkg} (needed by {name}) from {url}: {error}"
+        _report_error("import", message)
+        return ImportError(message)
 
 
 class _InstallingLoader(importlib.abc.Loader):
@@ -136,7 +162,7 @@ def _fetch_sync(url: str) -> bytes:
     xhr.responseType = "arraybuffer"
     xhr.send(None)
     if xhr.status != 200:
-        raise ImportError(f"could not download {url}: HTTP {xhr.status}")
+        raise OSError(f"HTTP {xhr.status}")
     return xhr.response.to_py().tobytes()
 
 
@@ -196,22 +222,40 @@ def _skip_bokeh_signatures() -> None:
 # ------------------------------------------------------------------------------- app lifecycle
 
 
-async def start(query_string: str, options: Any = None) -> tuple[str, str, str]:
-    """Create the app for QUERY_STRING and return (docs_json, render_items, root_ids).
+def _options(options: Any) -> dict:
+    return options.to_py(depth=1) if hasattr(options, "to_py") else dict(options or {})
 
-    OPTIONS (from the worker): base_url, lazy (the manifest's lazy packages), site_packages,
-    progress(stage, fraction, detail).
-    """
-    global _progress, _base_url, _site_packages, _lazy
-    opts = options.to_py(depth=1) if hasattr(options, "to_py") else dict(options or {})
-    _progress = opts.get("progress")
+
+def configure(options: Any = None) -> None:
+    """Set up Python in the worker for the site (web/boot.mjs calls this once, in the product and
+    in the test harness). OPTIONS: base_url, lazy (the manifest's lazy packages), site_packages,
+    on_error(kind, message) for errors after startup."""
+    global _base_url, _site_packages, _lazy, _on_error
+    opts = _options(options)
     _base_url = str(opts.get("base_url") or "")
     _site_packages = str(opts.get("site_packages") or _site_packages)
+    _on_error = opts.get("on_error") if callable(opts.get("on_error")) else None
     lazy = opts.get("lazy")
     if lazy is not None:
         lazy = lazy.to_py() if hasattr(lazy, "to_py") else dict(lazy)
         _lazy = _LazyPackages(lazy)
         sys.meta_path.insert(0, _lazy)
+
+
+def _report_task_error(loop: Any, context: dict) -> None:
+    """asyncio's exception handler: an async callback failed and nobody awaited it."""
+    loop.default_exception_handler(context)  # the traceback, in the console
+    error = context.get("exception")
+    _report_error("callback", f"{type(error).__name__}: {error}" if error else str(context.get("message")))
+
+
+async def start(query_string: str, options: Any = None) -> tuple[str, str, str]:
+    """Create the app for QUERY_STRING and return (docs_json, render_items, root_ids).
+
+    OPTIONS (from the worker): progress(stage, fraction, detail).
+    """
+    global _progress
+    _progress = _options(options).get("progress")
     _install_nh3_shim()
 
     # Startup allocates hundreds of thousands of long-lived objects (Bokeh/Panel classes): cyclic
@@ -256,6 +300,7 @@ def link(send_patch: Any, send_message: Any) -> None:
     def post(message: dict) -> None:
         send_message(json.dumps(message))
 
+    asyncio.get_event_loop().set_exception_handler(_report_task_error)
     api.watch_state(_explorer, lambda s: post({"type": "state", "state": s}),
                     lambda query, new_entry: post({"type": "url", "query": query, "push": new_entry}))
     _link_batched(state.curdoc, send_patch)

@@ -488,7 +488,9 @@ def _stage_own_package() -> Path:
     """Our package, from the working tree, as a staged tree with a minimal dist-info."""
     from importlib.metadata import version as _v
 
-    dest = CACHE / "stage" / "pyzarr_web-worktree"
+    # one staging tree per checkout: worktrees may share the download cache and build at once
+    checkout = hashlib.sha256(str(REPO).encode()).hexdigest()[:12]
+    dest = CACHE / "stage" / f"pyzarr_web-worktree-{checkout}"
     shutil.rmtree(dest, ignore_errors=True)
     src = REPO / "pyzarr_web"
     for p in sorted(src.rglob("*")):
@@ -776,7 +778,11 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
     app_dir = site / "app"
     app_dir.mkdir()
     web = REPO / "web"
-    worker = (web / "untar.mjs").read_bytes() + b"\n" + (web / "worker.js").read_bytes()
+    # Python's boot (untar.mjs + boot.mjs) goes in front of the worker, and also stands alone as a
+    # module for the test harness's worker, which so boots exactly as the product does.
+    boot = (web / "untar.mjs").read_bytes() + b"\n" + (web / "boot.mjs").read_bytes()
+    manifest["boot"] = "app/" + _write_hashed(boot, app_dir, "boot", ".mjs")
+    worker = boot + b"\n" + (web / "worker.js").read_bytes()
     manifest["worker"] = "app/" + _write_hashed(worker, app_dir, "worker", ".js")
     main_js = (web / "main.js").read_text().replace("</script", "<\\/script")
     css = "app/" + _copy_hashed(web / "style.css", app_dir, "style", ".css")

@@ -9,10 +9,11 @@ Range, CORS, MIME types), all on one origin::
     /data/stores/...   STORES_ROOT (stores may be written into it at any time), served with
                        Cache-Control: no-store so every read reaches the server and is counted
 
-The worker boots Pyodide from the site and installs the build manifest's archives and the
-product's lazy-package import hook, then runs Python snippets sent by ``Harness.run``. Helpers
-defined once in the worker (``BROWSER_HELPERS``) read selections through the core and send
-results back as ``numpy.save`` bytes in base64 (string arrays as JSON lists): never pickle.
+The worker boots Python with the product's own boot code (the site's ``app/boot.*.mjs``: the
+runtime, the startup archives, the lazy-package import hook), then runs Python snippets sent by
+``Harness.run``. Helpers defined once in the worker (``BROWSER_HELPERS``) read selections through
+the core and send results back as ``numpy.save`` bytes in base64 (string arrays as JSON lists):
+never pickle.
 
 Every request the server answers is recorded (``Harness.log``) for request accounting.
 
@@ -34,6 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
+from pyzarr_web.bench import CHROMIUM, CHROMIUM_ARGS
+
+
 def merged_runs(entries) -> list[tuple[int, int]]:
     """The ideal data requests for shard index ENTRIES (offset, nbytes): missing inner chunks
     skipped, back-to-back ones merged (zarr-python lays inner chunks out in Morton order, so
@@ -51,15 +55,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The built site under test; $PYZARR_WEB_SITE points elsewhere (e.g. a private build).
 SITE = Path(os.environ.get("PYZARR_WEB_SITE") or REPO_ROOT / "dist")
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--disable-extensions",
-                 "--disable-default-apps", "--no-proxy-server",
-                 # keep timers and the worker at full speed in a headless tab
-                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                 # no network beyond loopback: the site must be self-contained
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
 class HarnessError(RuntimeError):

@@ -5,6 +5,7 @@
                    serving the site at ``/`` and directories registered with
                    ``http_server.add_store(path)`` at ``/data/<dirname>``
 * ``browser``      Playwright Chromium at /usr/bin/chromium (fails, never skips, when missing)
+* ``booted_harness(request, stores)``  the core harness (tests/browser_harness.py) in that Chromium
 * ``page``         a fresh context (cold cache) and page; every request to another origin is
                    aborted and recorded in ``page.external_requests``; console errors and page
                    errors are collected in ``page.console_errors`` (all messages in ``page.console``)
@@ -18,17 +19,16 @@ other test modules) shares one instance, stopped at the end of the session.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
 import pytest
 
+from pyzarr_web.bench import CHROMIUM, CHROMIUM_ARGS
+
 REPO = Path(__file__).resolve().parent.parent
 SITE = REPO / "dist"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync",
-                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding"]
 BOOT_TIMEOUT_MS = 120_000
 
 
@@ -193,6 +193,20 @@ def open_page(browser, origin: str):
     page.on("console", on_console)
     page.on("pageerror", lambda err: page.console_errors.append(f"pageerror: {err}"))
     return page
+
+
+@contextlib.contextmanager
+def booted_harness(request, stores: Path):
+    """tests/browser_harness.py's Harness serving STORES, booted in the session's Chromium (for
+    harness fixtures); fails, never skips, when it cannot run."""
+    from browser_harness import Harness, HarnessError
+
+    try:
+        harness = Harness(stores)
+        with harness.running(request.getfixturevalue("browser")):
+            yield harness
+    except (HarnessError, ImportError) as e:
+        pytest.fail(f"browser harness unavailable: {e}", pytrace=False)
 
 
 @pytest.fixture

@@ -22,26 +22,16 @@ import zarr
 from zarr.codecs import BloscCodec, BytesCodec, GzipCodec, ShardingCodec, ZstdCodec
 
 import test_core_conformance as conf
-from browser_harness import (Harness, HarnessError, dtype_name, ideal_shard_reads, sel_to_json,
-                             unpack)
+from browser_harness import Harness, dtype_name, ideal_shard_reads, sel_to_json, unpack
+from conftest import booted_harness
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="session")
 def harness(request, tmp_path_factory):
-    try:
-        # tests/conftest.py's session Chromium when it provides one (it fails if Chromium is
-        # missing); else the harness launches its own
-        browser = request.getfixturevalue("browser")
-    except pytest.FixtureLookupError:
-        browser = None
-    try:
-        h = Harness(tmp_path_factory.mktemp("browser") / "stores")
-        with h.running(browser):
-            yield h
-    except (HarnessError, ImportError) as e:  # no Chromium / Playwright / site: fail, never skip
-        pytest.fail(f"browser harness unavailable: {e}", pytrace=False)
+    with booted_harness(request, tmp_path_factory.mktemp("browser") / "stores") as h:
+        yield h
 
 
 # ------------------------------------------------------------------------------- extra cases

@@ -13,7 +13,7 @@ import warnings
 import pytest
 
 import test_core_discovery as disc
-from browser_harness import Harness, HarnessError
+from conftest import booted_harness
 from test_core_bounds import BOMB, zstd_rle_frame
 
 pytestmark = pytest.mark.browser
@@ -43,16 +43,8 @@ def harness(request, tmp_path_factory):
     _v2_array(stores / "vlen", zstd_rle_frame(BOMB, declare=False), {"id": "zstd"}, "|O", (4,),
               [{"id": "vlen-utf8"}])
     _v2_array(stores / "plain", bytes(range(64)), None, "|u1", (8, 8))
-    try:
-        browser = request.getfixturevalue("browser")
-    except pytest.FixtureLookupError:
-        browser = None
-    try:
-        h = Harness(stores)
-        with h.running(browser):
-            yield h
-    except (HarnessError, ImportError) as e:
-        pytest.fail(f"browser harness unavailable: {e}", pytrace=False)
+    with booted_harness(request, stores) as h:
+        yield h
 
 
 WALK = r'''

@@ -14,19 +14,17 @@ import zarr
 from zarr.codecs import ZstdCodec
 
 from pyzarr_web.core import Hierarchy, open_store, raw_store, wrap
+from pyzarr_web.core.array import METADATA_KEYS
 from pyzarr_web.core.store import WrapperStore
 from pyzarr_web.core.stores.memory import MemoryStore
 from pyzarr_web.serve import make_app, run_in_thread
-
-META = {"zarr.json", ".zarray", ".zattrs", ".zgroup", ".zmetadata"}
-
 
 def _chunk_files(array_dir) -> dict[str, int]:
     """Chunk files of an array directory and their sizes, by walking the disk."""
     out = {}
     for dirpath, _, files in os.walk(array_dir):
         for f in files:
-            if f not in META:
+            if f not in METADATA_KEYS:
                 p = os.path.join(dirpath, f)
                 out[os.path.relpath(p, array_dir).replace(os.sep, "/")] = os.path.getsize(p)
     return out

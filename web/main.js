@@ -12,21 +12,31 @@
 
   // ------------------------------------------------------------------ public API (window.zarrExplorer)
   // For host pages and automation. `ready` resolves once the app is rendered and linked to
-  // Python (interactive) and rejects if startup fails. open/select/setSelection resolve with the
-  // state once the resulting view is fully loaded; state() is the latest settled state, at once.
-  let resolveReady, rejectReady;
-  const ready = new Promise((resolve, reject) => {
-    resolveReady = resolve;
-    rejectReady = reject;
-  });
-  ready.catch(() => {}); // reported on the page; avoid an unhandled-rejection console error
-  let latestState = { status: "loading", store: null, path: null, kind: null, shape: null, dtype: null,
-                      selection: null, view: null, error: null };
+  // Python (interactive) and rejects if startup fails; `restart()` boots a new worker and makes
+  // `ready` a new promise for it. open/select/setSelection resolve with the state once the
+  // resulting view is fully loaded; state() is the latest settled state, at once. When the worker
+  // dies, every pending call rejects with an Error saying so and why, and so does every call made
+  // before restart() (calls made during a restart wait for it).
+  let ready, resolveReady, rejectReady;
+  function newReady() {
+    ready = new Promise((resolve, reject) => {
+      resolveReady = resolve;
+      rejectReady = reject;
+    });
+    ready.catch(() => {}); // reported on the page; avoid an unhandled-rejection console error
+  }
+  newReady();
+  const loadingState = () => ({ status: "loading", store: null, path: null, kind: null, shape: null, dtype: null,
+                                selection: null, view: null, error: null });
+  let latestState = loadingState();
   const pendingCalls = new Map();
   let lastCallId = 0;
   let navigating = 0; // >0 while restoring a history entry: URL updates replace, never push
+  let worker = null; // the running worker
+  let deadError = null; // why the worker died (an Error), until restart()
 
   function call(method, ...args) {
+    if (deadError) return Promise.reject(deadError);
     return ready.then(() => new Promise((resolve, reject) => {
       const id = ++lastCallId;
       pendingCalls.set(id, { resolve, reject });
@@ -42,6 +52,10 @@
       latestState = msg.result;
       pending.resolve(msg.result);
     }
+  }
+  function rejectPending(error) {
+    for (const pending of pendingCalls.values()) pending.reject(error);
+    pendingCalls.clear();
   }
   // Patches still queued for Python count as "loading" too.
   const patchesSettled = () => new Promise((resolve) => {
@@ -60,18 +74,18 @@
   });
 
   window.zarrExplorer = {
-    ready,
+    get ready() {
+      return ready;
+    },
     timings,
     open: (url) => call("open", url),
     select: (path) => call("select", path),
     setSelection: (text) => call("setSelection", text),
     whenIdle: () => patchesSettled().then(() => call("whenIdle")).then(patchesSettled).then(() => undefined),
     state: () => JSON.parse(JSON.stringify(latestState)),
+    restart: () => restart(),
   };
   // ------------------------------------------------------------------ end of public API
-
-  const worker = new Worker(new URL(manifest.worker, base), { type: "module" });
-  worker.postMessage({ type: "init", manifest, base, search: window.location.search });
 
   const domReady = new Promise((resolve) => {
     if (document.readyState !== "loading") resolve();
@@ -108,7 +122,42 @@
       setTimeout(() => box.remove(), 250);
     }
   }
-  domReady.then(() => showProgress("Starting Python", 0, ""));
+  let loadingTemplate = null; // the loading screen as the page has it, shown again on restart()
+  function showLoading() {
+    const old = el("pyzarr-loading");
+    if (old) old.remove();
+    document.body.prepend(loadingTemplate.cloneNode(true));
+    lastStage = "";
+  }
+  domReady.then(() => {
+    loadingTemplate = el("pyzarr-loading").cloneNode(true);
+    showProgress("Starting Python", 0, "");
+  });
+
+  // ------------------------------------------------------------------ error banner
+  // Errors after startup: plain DOM above the app (not in the Bokeh document, which may be the
+  // thing that broke), text only. A dead worker offers Restart (a new worker, same page) besides
+  // Reload; an error the app survives can be dismissed.
+  const OUT_OF_MEMORY = /out of memory|MemoryError|Array buffer allocation failed|RangeError[^\n]*memory/i;
+  function showBanner(title, message, { dead }) {
+    domReady.then(() => {
+      const banner = el("pyzarr-banner");
+      banner.classList.toggle("pz-dead", dead);
+      el("pyzarr-banner-title").textContent = title;
+      el("pyzarr-banner-message").textContent = message;
+      el("pyzarr-banner-restart").hidden = !dead;
+      el("pyzarr-banner-dismiss").hidden = dead;
+      banner.hidden = false;
+    });
+  }
+  function hideBanner() {
+    domReady.then(() => { el("pyzarr-banner").hidden = true; });
+  }
+  domReady.then(() => {
+    el("pyzarr-banner-reload").addEventListener("click", () => window.location.reload());
+    el("pyzarr-banner-restart").addEventListener("click", () => restart());
+    el("pyzarr-banner-dismiss").addEventListener("click", hideBanner);
+  });
 
   // ------------------------------------------------------------------ patches, page -> worker
   // While the worker is busy, events queue here; a newer change of the same model attribute
@@ -119,7 +168,7 @@
   let patching = 0; // >0 while applying a patch from Python: do not echo it back
 
   function sendChange(event) {
-    if (patching > 0 || (event.setter_id != null && event.setter_id === "py")) return;
+    if (patching > 0 || deadError || (event.setter_id != null && event.setter_id === "py")) return;
     if (busy) {
       if (event.model && event.attr) {
         queue = queue.filter((old) => !(old.model === event.model && old.attr === event.attr));
@@ -292,8 +341,7 @@
     timings.patches += merged;
   }
 
-  worker.onmessage = (event) => {
-    const msg = event.data;
+  function onMessage(msg) {
     if (msg.type !== "patch" && msg.type !== "progress" && msg.type !== "timing") flushDeferred();
     switch (msg.type) {
       case "progress":
@@ -321,8 +369,18 @@
         receivePatch(msg);
         break;
       case "error":
-        domReady.then(() => showError(msg.stage, msg.message));
-        rejectReady(new Error(msg.message));
+        if (msg.kind === "startup") {
+          domReady.then(() => showError(msg.stage, msg.message));
+          rejectReady(new Error(msg.message));
+        } else {
+          const title = msg.kind === "import" ? "A package could not be loaded" : "An error in the app";
+          console.error(`pyzarr-web: ${title}: ${msg.message}`);
+          showBanner(title, msg.message, { dead: false });
+        }
+        break;
+      case "fatal":
+        workerDied(OUT_OF_MEMORY.test(msg.message) ? "Out of memory" : "Python crashed",
+                   "Pyodide suffered a fatal error: " + msg.message);
         break;
       case "api-result":
         answer(msg);
@@ -334,10 +392,80 @@
         followUrl(msg.query, msg.push);
         break;
     }
-  };
-  worker.onerror = (event) => {
-    const message = event.message || "the worker failed to start";
-    domReady.then(() => showError("Starting the worker", message));
-    rejectReady(new Error(message));
-  };
+  }
+
+  // ------------------------------------------------------------------ the worker's life
+  // The worker is dead after a fatal Python error, an uncaught error in the worker, or a message
+  // that cannot be read. Nothing more is sent to it; calls reject; the banner offers Restart.
+  function workerDied(title, reason) {
+    if (deadError) return;
+    deadError = new Error("pyzarr-web: the Python worker died: " + reason);
+    worker.terminate();
+    busy = false;
+    queue = [];
+    rejectPending(deadError);
+    rejectReady(deadError); // no effect once ready has resolved
+    latestState = { ...latestState, status: "error", error: deadError.message };
+    console.error(deadError.message);
+    domReady.then(() => showError(lastStage || "Starting the worker", reason)); // if still starting
+    showBanner(title, reason, { dead: true });
+  }
+
+  function startWorker(search) {
+    const w = new Worker(new URL(manifest.worker, base), { type: "module" });
+    // a worker that was replaced may still have messages in flight: they are dropped
+    w.onmessage = (event) => { if (w === worker) onMessage(event.data); };
+    w.onerror = (event) => {
+      if (w !== worker) return;
+      event.preventDefault();
+      const message = event.message || "the worker failed to start";
+      workerDied(OUT_OF_MEMORY.test(message) ? "Out of memory" : "The Python worker crashed", message);
+    };
+    w.onmessageerror = () => {
+      if (w === worker) workerDied("The Python worker crashed", "a message from the worker could not be read");
+    };
+    worker = w;
+    w.postMessage({ type: "init", manifest, base, search });
+  }
+
+  // Remove the rendered app: its Bokeh views, document and root elements.
+  function removeApp() {
+    if (jsdoc) {
+      jsdoc.remove_on_change(sendChange);
+      if (jsdoc.views_manager) jsdoc.views_manager.clear();
+      const documents = window.Bokeh.documents;
+      if (documents.includes(jsdoc)) documents.splice(documents.indexOf(jsdoc), 1);
+      jsdoc = null;
+    }
+    el("pyzarr-app").replaceChildren();
+    document.querySelectorAll("[id^='pyzarr-root-']").forEach((node) => node.remove());
+  }
+
+  // A new worker for the page's current URL state, without reloading the page: the old worker
+  // (dead or not) is stopped, its app removed and its pending calls rejected. Returns the new
+  // `ready` promise (also zarrExplorer.ready from now on).
+  function restart() {
+    const error = deadError || new Error("pyzarr-web: the Python worker was restarted");
+    if (!deadError) worker.terminate();
+    rejectPending(error);
+    rejectReady(error);
+    removeApp();
+    busy = false;
+    queue = [];
+    deferred = [];
+    clearTimeout(deferredTimer);
+    deferredTimer = 0;
+    newReady();
+    latestState = loadingState();
+    deadError = null;
+    hideBanner();
+    domReady.then(() => {
+      showLoading();
+      showProgress("Starting Python", 0, "");
+    });
+    startWorker(window.location.search);
+    return ready;
+  }
+
+  startWorker(window.location.search);
 })();

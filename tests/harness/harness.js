@@ -11,13 +11,8 @@ const status = document.getElementById("status");
 
 async function loadManifest() {
   const r = await fetch(new URL("manifest.json", base));
-  if (r.ok) return r.json();
-  // Fallback: the manifest the build inlines into index.html.
-  const html = await (await fetch(base)).text();
-  const doc = new DOMParser().parseFromString(html, "text/html");
-  const el = doc.getElementById("pyzarr-manifest");
-  if (!el) throw new Error("no manifest.json and no inline manifest in the built site");
-  return JSON.parse(el.textContent);
+  if (!r.ok) throw new Error(`no manifest.json in the built site: HTTP ${r.status}`);
+  return r.json();
 }
 
 const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
@@ -35,6 +30,8 @@ worker.onmessage = (event) => {
   } else if (msg.type === "boot-error") {
     status.textContent = "boot failed: " + msg.message;
     rejectReady(new Error(msg.message));
+  } else if (msg.type === "fatal") {
+    workerDied("Pyodide suffered a fatal error: " + msg.message);
   } else if (msg.type === "result" || msg.type === "error") {
     const p = pending.get(msg.id);
     if (!p) return;
@@ -44,12 +41,16 @@ worker.onmessage = (event) => {
     else p.reject(new Error(msg.message));
   }
 };
-worker.onerror = (event) => {
-  const message = "worker error: " + (event.message || "unknown");
+// The worker is unusable after either: every waiting run fails with the reason.
+function workerDied(message) {
   rejectReady(new Error(message));
-  for (const p of pending.values()) p.reject(new Error(message));
+  for (const p of pending.values()) {
+    clearTimeout(p.timer);
+    p.reject(new Error(message));
+  }
   pending.clear();
-};
+}
+worker.onerror = (event) => workerDied("worker error: " + (event.message || "unknown"));
 
 function runPython(code, timeoutMs = 120000) {
   return ready.then(() => new Promise((resolve, reject) => {
