@@ -226,6 +226,7 @@ class Explorer(param.Parameterized):
 
     def _start(self) -> asyncio.Task:
         self._target = self._wanted()
+        self.status = "loading"  # now, not when the task first runs: the URL waits for the load
         return self.loader.run(self._guarded)
 
     def _settle_on(self, **canonical) -> None:
@@ -234,7 +235,6 @@ class Explorer(param.Parameterized):
         self.viewer.param.update(**canonical)
 
     async def _guarded(self) -> None:
-        self.status = "loading"
         try:
             await self._converge()
         except asyncio.CancelledError:
@@ -245,6 +245,7 @@ class Explorer(param.Parameterized):
             return
         self.error = ""
         self.status = "idle"
+        self._update_url()
 
     async def when_idle(self) -> None:
         """Wait until no load is running (used by tests and the page's JS API)."""
@@ -625,7 +626,10 @@ class Explorer(param.Parameterized):
 
     # -------------------------------------------------------------- JS API
     def _update_url(self) -> None:
-        self.url_query = urlstate.encode(self.viewer)
+        """The URL follows views that loaded, not views asked for: a reload or a restarted worker
+        then reopens something that worked, not the view that failed or crashed it."""
+        if self.status == "idle":
+            self.url_query = urlstate.encode(self.viewer)
 
     def state(self) -> dict:
         """Plain description of what is shown (the page's ``zarrExplorer.state()``)."""
