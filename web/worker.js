@@ -136,6 +136,80 @@ async function fetchBytes(url) {
   return out;
 }
 
+// ------------------------------------------------------------------------------- reader HTTP
+// pyzarrFetch: how the Python reader (pyzarr_web/core/stores/http_pyodide.py) fetches store
+// values. One call per request: fetch with a first-byte timeout, an idle timeout between body
+// chunks and an overall deadline (seconds, in `limits`), the body read here as a stream (a
+// JS<->Python hop per chunk would be slow). Resolves {status, headers, body: ArrayBuffer}; rejects
+// with an Error saying what failed and after how long. `signal` aborts it (Python cancelled).
+const READER_HEADERS = ["content-range", "content-length", "content-type", "content-encoding"];
+
+self.pyzarrFetch = async (url, headers, limits, signal) => {
+  const controller = new AbortController();
+  const started = performance.now();
+  const waited = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  let timedOut = null; // what the timer that fired was waiting for
+  let timer = null;
+  const arm = (seconds, what) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { timedOut = what; controller.abort(); }, seconds * 1000);
+  };
+  const deadline = setTimeout(() => {
+    timedOut = "deadline";
+    controller.abort();
+  }, limits.total * 1000);
+  const cancel = () => controller.abort();
+  if (signal) signal.addEventListener("abort", cancel);
+  let received = 0;
+  try {
+    arm(limits.firstByte, "first-byte");
+    const response = await fetch(url, { headers, signal: controller.signal });
+    const chunks = [];
+    if (response.status === 404) {
+      response.body && response.body.cancel();
+    } else if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        arm(limits.idle, "idle");
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        received += value.byteLength;
+      }
+    }
+    const body = new Uint8Array(received);
+    let offset = 0;
+    for (const c of chunks) {
+      body.set(c, offset);
+      offset += c.byteLength;
+    }
+    const out = {};
+    for (const name of READER_HEADERS) {
+      const value = response.headers.get(name);
+      if (value !== null) out[name] = value;
+    }
+    return { status: response.status, headers: out, body: body.buffer };
+  } catch (err) {
+    if (timedOut === "deadline") {
+      throw new Error(`not complete after ${waited()} (deadline ${limits.total} s, ${received} bytes received)`);
+    }
+    if (timedOut === "idle") {
+      throw new Error(`body stalled after ${received} bytes: nothing for ${limits.idle} s (${waited()} in all)`);
+    }
+    if (timedOut) throw new Error(`no response after ${waited()} (first-byte timeout ${limits.firstByte} s)`);
+    if (signal && signal.aborted) throw err;
+    const detail = err && err.message ? err.message : String(err);
+    throw new Error(`network error after ${received} bytes (${detail}): the server is unreachable, ` +
+                    "dropped the connection, redirected too often, or does not allow this page " +
+                    "to read it (CORS) -- the browser does not say which");
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(deadline);
+    if (signal) signal.removeEventListener("abort", cancel);
+  }
+};
+// ------------------------------------------------------------------------------- end reader HTTP
+
 // ------------------------------------------------------------------------------- boot
 async function start({ manifest, base, search }) {
   const indexURL = new URL(manifest.pyodide.index, base).href;
