@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 
 import httpx
 
 from ..errors import StoreError
 from .http import MAX_REDIRECTS, HttpResponse, Timeouts
 
-_clients: dict[int, httpx.AsyncClient] = {}
+#: one client per event loop (a client is bound to the loop it first ran in; the CLI and tests
+#: run several loops, and a new loop may reuse a dead one's id, hence weak keys, not ids)
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]" = weakref.WeakKeyDictionary()
 
 
 def _client() -> httpx.AsyncClient:
-    # a client is bound to the loop it first ran in; the CLI and tests may run several loops
-    loop_id = id(asyncio.get_running_loop())
-    client = _clients.get(loop_id)
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
     if client is None:
-        client = _clients[loop_id] = httpx.AsyncClient(follow_redirects=True, max_redirects=MAX_REDIRECTS)
+        client = _clients[loop] = httpx.AsyncClient(follow_redirects=True, max_redirects=MAX_REDIRECTS)
     return client
 
 

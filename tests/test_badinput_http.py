@@ -1,0 +1,292 @@
+"""Hostile names and misbehaving HTTP servers (issue 14, part B), through the CLI (`pyzarr-web
+tree` / `cat`, in process) and, for a representative third, through the explorer page in Chromium.
+
+Stores are written by zarr-python here and served by :mod:`fault_server` (faults chosen by the
+URL), by our own server (``pyzarr_web.serve``) or read as directories. Every case asserts its
+outcome: the exact data, or a clear error naming the URL/key (no traceback); no hang past the
+deadline; no request outside the store (the server's request log).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+from click.testing import CliRunner
+
+from fault_server import FaultServer
+from pyzarr_web.cli import main
+from pyzarr_web.core.stores import http
+from pyzarr_web.serve import make_app, run_in_thread
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+#: short waits for the tests (defaults are 20 s / 20 s / 300 s)
+FAST = http.Timeouts(first_byte=1.0, idle=1.0, total=3.0)
+#: a case must end well before this (seconds): the deadline plus retries and slack
+WALL = FAST.total + 3.0
+
+#: node names that must read their own data (over HTTP they need percent-encoding)
+GOOD_NAMES = ["hash#x", "a?b", "%41", "A", "sp ace", "é", "plus+b", "semi;c", "amp&b", "pct%", "x.y"]
+#: node names zarr-python writes but that decode to a path leaving the node (refused, by name)
+REFUSED_NAMES = ["%2F", "..%2F", "%2E%2E"]
+#: consolidated entries that point outside the store
+EVIL_ENTRIES = ["../evil", "x/../../evil", "..%2Fevil", "%2e%2e/evil"]
+
+
+def _name_data(i: int) -> np.ndarray:
+    return (np.arange(24, dtype="i2").reshape(4, 6) + 100 * (i + 1)).astype("i2")
+
+
+def _write(path: Path, zarr_format: int) -> dict[str, np.ndarray]:
+    """A store with a sharded array (v3), a compressed one, a sparse one, and oddly named nodes."""
+    expected = {}
+    root = zarr.open_group(path, mode="w", zarr_format=zarr_format)
+    b = (np.arange(120, dtype="f4").reshape(12, 10) * 0.5 - 7).astype("f4")
+    compressors = zarr.codecs.GzipCodec() if zarr_format == 3 else None
+    kwargs = {"compressors": compressors} if compressors else {}
+    root.create_array("b", shape=b.shape, chunks=(5, 4), dtype="f4", **kwargs)[:] = b
+    expected["b"] = b
+    if zarr_format == 3:
+        a = (np.arange(120, dtype="i4").reshape(12, 10) * 7 % 1000).astype("i4")
+        root.create_array("a", shape=a.shape, shards=(6, 10), chunks=(3, 5), dtype="i4")[:] = a
+        expected["a"] = a
+        sparse = root.create_array("sparse", shape=(8, 8), chunks=(4, 4), dtype="u1", fill_value=9)
+        sparse[:4, :4] = 1
+        expected["sparse"] = sparse[:]
+    for i, name in enumerate(GOOD_NAMES + REFUSED_NAMES):
+        root.create_array(name, shape=(4, 6), chunks=(2, 3), dtype="i2")[:] = _name_data(i)
+        expected[name] = _name_data(i)
+    zarr.consolidate_metadata(path)
+    return expected
+
+
+def _write_evil(src: Path, dst: Path, zarr_format: int) -> None:
+    """A copy of SRC whose consolidated metadata lists arrays outside the store."""
+    shutil.copytree(src, dst)
+    if zarr_format == 2:
+        doc = json.loads((dst / ".zmetadata").read_text())
+        for entry in EVIL_ENTRIES:
+            doc["metadata"][f"{entry}/.zarray"] = doc["metadata"]["b/.zarray"]
+        (dst / ".zmetadata").write_text(json.dumps(doc))
+    else:
+        doc = json.loads((dst / "zarr.json").read_text())
+        for entry in EVIL_ENTRIES:
+            doc["consolidated_metadata"]["metadata"][entry] = doc["consolidated_metadata"]["metadata"]["b"]
+        (dst / "zarr.json").write_text(json.dumps(doc))
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    """root/{v2,v3}.zarr, root/{v2,v3}-evil.zarr, and root/evil: what an escaping read would find."""
+    root = tmp_path_factory.mktemp("hostile")
+    expected = {}
+    for fmt in (2, 3):
+        expected[fmt] = _write(root / f"v{fmt}.zarr", fmt)
+        _write_evil(root / f"v{fmt}.zarr", root / f"v{fmt}-evil.zarr", fmt)
+    shutil.copytree(root / "v2.zarr" / "b", root / "evil")  # served at /<fault>/evil/...
+    return root, expected
+
+
+@pytest.fixture(scope="module")
+def faults(stores):
+    with FaultServer(stores[0]) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def fast_http(monkeypatch):
+    monkeypatch.setattr(http, "TIMEOUTS", FAST)
+    monkeypatch.setattr(http, "BACKOFF", 0.05)
+
+
+def cli(*args: str):
+    """Run the CLI in process; (result, seconds taken)."""
+    started = time.monotonic()
+    result = CliRunner().invoke(main, list(args))
+    return result, time.monotonic() - started
+
+
+def cat(tmp_path, source: str, path: str, selection: str = "..."):
+    out = tmp_path / "out.npy"
+    result, elapsed = cli("cat", source, path, "--select", selection, "--out", str(out))
+    return result, elapsed, (np.load(out) if result.exit_code == 0 else None)
+
+
+def assert_clear_error(result, *names: str) -> str:
+    """Exit 1 with one ``error: ...`` naming each of NAMES, and no traceback."""
+    message = result.output
+    assert result.exit_code == 1, message
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert message.startswith("error: ") and "Traceback" not in message, message
+    for name in names:
+        assert name in message, f"{name!r} not in {message!r}"
+    return message
+
+
+def assert_confined(server: FaultServer, mark: int, *prefixes: str) -> list:
+    """Every request since MARK stayed under one of PREFIXES (decoded and normalised)."""
+    requests = server.log[mark:]
+    for r in requests:
+        path = posixpath.normpath(r.path)
+        assert any(path.startswith(p) for p in prefixes), f"request outside the store: {r.raw_path}"
+    return requests
+
+
+def selected(data: np.ndarray, selection: str) -> np.ndarray:
+    return data if selection == "..." else data[eval(f"np.s_[{selection}]")]  # noqa: S307 (test literals)
+
+
+# ------------------------------------------------------------------------------ names and keys
+
+@pytest.fixture(scope="module")
+def our_server(stores):
+    with run_in_thread(make_app(None, [stores[0] / "v2.zarr", stores[0] / "v3.zarr"])) as base:
+        yield base
+
+
+@pytest.mark.parametrize("via", ["faults", "serve", "directory"])
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("name", GOOD_NAMES)
+def test_odd_node_names_read_their_own_data(request, stores, tmp_path, via, zarr_format, name):
+    root, expected = stores
+    source = {"faults": lambda: f"{request.getfixturevalue('faults').url}/ok/v{zarr_format}.zarr",
+              "serve": lambda: f"{request.getfixturevalue('our_server')}/data/v{zarr_format}.zarr",
+              "directory": lambda: str(root / f"v{zarr_format}.zarr")}[via]()
+    mark = len(request.getfixturevalue("faults").log) if via == "faults" else 0
+    result, _, data = cat(tmp_path, source, name)
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(data, expected[zarr_format][name])
+    if via == "faults":
+        assert_confined(request.getfixturevalue("faults"), mark, f"/ok/v{zarr_format}.zarr/")
+
+
+@pytest.mark.parametrize("via", ["faults", "directory"])
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("name", REFUSED_NAMES)
+def test_names_that_decode_to_escapes_are_refused_by_key(faults, stores, tmp_path, via, zarr_format, name):
+    root, _ = stores
+    source = f"{faults.url}/ok/v{zarr_format}.zarr" if via == "faults" else str(root / f"v{zarr_format}.zarr")
+    mark = len(faults.log)
+    result, _, _ = cat(tmp_path, source, name)
+    assert_clear_error(result, "refusing key", name)
+    assert_confined(faults, mark, f"/ok/v{zarr_format}.zarr/")
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("entry", EVIL_ENTRIES)
+def test_consolidated_entries_outside_the_store_are_never_requested(faults, tmp_path, zarr_format, entry):
+    mark = len(faults.log)
+    result, _, _ = cat(tmp_path, f"{faults.url}/ok/v{zarr_format}-evil.zarr", entry)
+    assert_clear_error(result, "evil")
+    assert_confined(faults, mark, f"/ok/v{zarr_format}-evil.zarr/")
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_tree_lists_odd_names_without_leaving_the_store(faults, zarr_format):
+    mark = len(faults.log)
+    result, _ = cli("tree", "--json", f"{faults.url}/ok/v{zarr_format}-evil.zarr")
+    assert result.exit_code == 0, result.output
+    paths = {n["path"] for n in json.loads(result.output)["nodes"]}
+    assert set(GOOD_NAMES) <= paths
+    assert_confined(faults, mark, f"/ok/v{zarr_format}-evil.zarr/")
+
+
+# ------------------------------------------------------------------------------ HTTP faults
+# (fault, store format, array or None for `tree`, selection, expected: "data" or an error regex)
+RANGE_ERRORS = {
+    "range-shift": r"Content-Range 'bytes \d+-\d+/\d+', not the range asked for",
+    "range-missing": r"HTTP 206 with no Content-Range",
+    "range-garbage": r"HTTP 206 with an unusable Content-Range 'bytes \*/\d+'",
+    "range-whole": r"a body of \d+ bytes, but Content-Range 'bytes \d+-\d+/\d+' announces \d+",
+    "range-whole-said": r"Content-Range 'bytes 0-\d+/\d+', not the range asked for",
+}
+CASES = [
+    *[(fault, 3, "a", sel, error) for fault, error in RANGE_ERRORS.items() for sel in ("...", "6:9,5:10")],
+    *[("ignore-range", 3, "a", sel, "data") for sel in ("...", "0:3,0:5", "5:9,2:8", "11,:")],
+    ("truncate@meta", 2, None, "", r"body broken off|incomplete|peer closed"),
+    ("truncate@meta", 3, None, "", r"body broken off|incomplete|peer closed"),
+    ("truncate@chunk", 2, "b", "...", r"body broken off|incomplete|peer closed"),
+    ("truncate@chunk", 3, "b", "...", r"body broken off|incomplete|peer closed"),
+    ("truncate@chunk", 3, "a", "...", r"body broken off|incomplete|peer closed"),
+    ("hang@meta", 2, None, "", r"no response after \d+\.\d s \(first-byte timeout 1 s\)"),
+    ("hang@meta", 3, None, "", r"no response after \d+\.\d s \(first-byte timeout 1 s\)"),
+    ("hang@chunk", 2, "b", "...", r"no response after \d+\.\d s \(first-byte timeout 1 s\)"),
+    ("hang@chunk", 3, "a", "...", r"no response after \d+\.\d s \(first-byte timeout 1 s\)"),
+    ("stall@meta", 2, None, "", r"body stalled after \d+ bytes: nothing for 1 s"),
+    ("stall@meta", 3, None, "", r"body stalled after \d+ bytes: nothing for 1 s"),
+    ("stall@chunk", 2, "b", "...", r"body stalled after \d+ bytes: nothing for 1 s"),
+    ("stall@chunk", 3, "a", "...", r"body stalled after \d+ bytes: nothing for 1 s"),
+    ("drip@meta", 2, None, "", r"not complete after \d+\.\d s \(deadline 3 s"),
+    ("drip@meta", 3, None, "", r"not complete after \d+\.\d s \(deadline 3 s"),
+    ("drip@chunk", 2, "b", "...", r"not complete after \d+\.\d s \(deadline 3 s"),
+    ("drip@chunk", 3, "b", "...", r"not complete after \d+\.\d s \(deadline 3 s"),
+    ("loop@meta", 2, None, "", r"more than 10 redirects"),
+    ("loop@meta", 3, None, "", r"more than 10 redirects"),
+    ("loop@chunk", 3, "a", "...", r"more than 10 redirects"),
+    ("moved", 2, "b", "...", "data"),
+    ("moved", 3, "a", "2:7,1:9", "data"),
+    ("moved", 3, None, "", "data"),
+    ("flaky", 2, "b", "...", "data"),
+    ("flaky", 3, "a", "...", "data"),
+    ("flaky", 3, None, "", "data"),
+    ("e503@meta", 3, None, "", r"HTTP 503, server error \(after 3 attempts\)"),
+    ("e503@chunk", 3, "a", "...", r"HTTP 503, server error \(after 3 attempts\)"),
+    ("e401@meta", 3, None, "", r"HTTP 401, authentication required"),
+    ("e401@chunk", 3, "b", "...", r"HTTP 401, authentication required"),
+    ("e403@meta", 2, None, "", r"HTTP 403, access denied"),
+    ("e403@chunk", 3, "a", "...", r"HTTP 403, access denied"),
+    ("e410@meta", 3, None, "", r"HTTP 410, gone"),
+    ("e410@chunk", 2, "b", "...", r"HTTP 410, gone"),
+    ("spa", 2, None, "", r"an HTML page came back \(HTTP 200\) instead of Zarr metadata"),
+    ("spa", 3, "missing", "...", r"an HTML page came back \(HTTP 200\) instead of Zarr metadata"),
+    ("spa", 3, "sparse", "...", r"sparse/c/[01]/1"),
+]
+
+
+def _case_id(case) -> str:
+    fault, fmt, array, sel, _ = case
+    return f"{fault}-v{fmt}-{array or 'tree'}-{sel}"
+
+
+def run_case(faults, expected, tmp_path, case):
+    """Run one fault CASE through the CLI and check its outcome; returns the requests it made."""
+    fault, fmt, array, sel, expect = case
+    store = f"/{fault}/v{fmt}.zarr"
+    mark = len(faults.log)
+    faults.forget_failures()
+    if array is None:
+        result, elapsed = cli("tree", faults.url + store)
+        data = None
+    else:
+        result, elapsed, data = cat(tmp_path, faults.url + store, array, sel)
+    assert elapsed < WALL, f"took {elapsed:.1f} s"
+    if expect == "data":
+        assert result.exit_code == 0, result.output
+        if array is not None:
+            np.testing.assert_array_equal(data, selected(expected[fmt][array], sel))
+        else:
+            assert "hash#x" in result.output and "b  [12, 10]" in result.output
+    else:  # transport and response errors name the URL; a chunk that does not decode, its key
+        message = assert_clear_error(result, *([] if "/c/" in expect else [faults.url + store + "/"]))
+        assert re.search(expect, message), message
+    return assert_confined(faults, mark, store + "/", f"/ok/v{fmt}.zarr/")
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_http_fault_through_the_cli(faults, stores, tmp_path, case):
+    requests = run_case(faults, stores[1], tmp_path, case)
+    fault = case[0]
+    if fault == "ignore-range":  # once a 200 answered a Range request, no Range is sent again
+        chunks = [bool(r.range) for r in requests if "/c/" in r.path]
+        first_plain = chunks.index(False)
+        assert 1 <= first_plain <= 6 and not any(chunks[first_plain:]), [(r.path, r.range) for r in requests]
+    if fault == "flaky":
+        assert any(r.status == 503 for r in requests)
