@@ -290,3 +290,116 @@ def test_http_fault_through_the_cli(faults, stores, tmp_path, case):
         assert 1 <= first_plain <= 6 and not any(chunks[first_plain:]), [(r.path, r.range) for r in requests]
     if fault == "flaky":
         assert any(r.status == 503 for r in requests)
+
+
+# ------------------------------------------------------------------------------ the page
+# One explorer page (booting is costly) on the site's origin reads the fault server's stores
+# cross-origin (so CORS is real). Its worker's HTTP waits are shortened like the CLI's (the
+# 5xx backoff keeps its default).
+PAGE_WALL = WALL + 3.0  # plus the page's own round trips
+#: where the browser words an error differently from httpx (it hides why a fetch failed)
+BROWSER_ERRORS = {"truncate": r"network error after \d+ bytes", "loop": r"network error",
+                  "nocors": r"network error .*CORS"}
+PAGE_NAMES = ["hash#x", "a?b", "%41", "pct%"]
+PAGE_CASES = [
+    *[("ok", fmt, name, "data") for fmt in (2, 3) for name in PAGE_NAMES],
+    ("ok", 2, "%2F", r"refusing key '%2F/"), ("ok", 3, "..%2F", r"refusing key '\.\.%2F/"),
+    ("ok", "2-evil", "../evil", r"evil"), ("ok", "3-evil", "..%2Fevil", r"evil"),
+    *[(fault, 3, "a", error) for fault, error in RANGE_ERRORS.items() if fault != "range-garbage"],
+    ("ignore-range", 3, "a", "data"),
+    ("truncate@chunk", 3, "b", "truncate"), ("truncate@meta", 2, None, "truncate"),
+    ("hang@meta", 3, None, r"no response after \d+\.\d s \(first-byte timeout 1 s\)"),
+    ("hang@chunk", 3, "a", r"no response after \d+\.\d s \(first-byte timeout 1 s\)"),
+    ("stall@chunk", 2, "b", r"body stalled after \d+ bytes: nothing for 1 s"),
+    ("stall@meta", 3, None, r"body stalled after \d+ bytes: nothing for 1 s"),
+    ("drip@chunk", 3, "b", r"not complete after \d+\.\d s \(deadline 3 s"),
+    ("loop@meta", 3, None, "loop"),
+    ("moved", 3, "a", "data"), ("flaky", 2, "b", "data"),
+    ("e503@chunk", 3, "a", r"HTTP 503, server error \(after 3 attempts\)"),
+    ("e403@meta", 3, None, r"HTTP 403, access denied"),
+    ("e401@chunk", 2, "b", r"HTTP 401, authentication required"),
+    ("e410@meta", 2, None, r"HTTP 410, gone"),
+    ("spa", 2, None, r"an HTML page came back \(HTTP 200\) instead of Zarr metadata"),
+    ("nocors", 3, None, "nocors"),
+]
+
+OPEN_JS = """async ([url, path]) => {
+  const e = window.zarrExplorer;
+  let state = await e.open(url);
+  if (path !== null && state.status !== "error") state = await e.select(path);
+  return state;
+}"""
+
+
+@pytest.fixture(scope="module")
+def explorer(browser, http_server, faults):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.elsewhere = []
+    allowed = (http_server.url + "/", faults.url + "/")
+
+    def route(r):
+        if r.request.url.startswith(allowed):
+            r.continue_()
+        else:
+            page.elsewhere.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page.goto(f"{http_server.url}/")
+    page.evaluate("() => window.zarrExplorer.ready")
+    # the worker's reader fetches through self.pyzarrFetch: give it the short limits
+    page.workers[0].evaluate(
+        """(limits) => { const fetchWithLimits = self.pyzarrFetch;
+                         self.pyzarrFetch = (url, headers, _limits, signal) =>
+                           fetchWithLimits(url, headers, limits, signal); }""",
+        {"firstByte": FAST.first_byte, "idle": FAST.idle, "total": FAST.total})
+    yield page
+    assert page.elsewhere == []
+    context.close()
+
+
+def page_image(page, data: np.ndarray) -> None:
+    """Wait until the page's image is DATA (shape, min, max, mean)."""
+    from test_browser_explorer import IMAGE_STATS_JS
+
+    expected = [list(data.shape), float(data.min()), float(data.max()), float(data.astype("f8").mean())]
+    page.wait_for_function(
+        f"""(e) => {{ const s = ({IMAGE_STATS_JS})();
+            return s && JSON.stringify([s.shape, s.min, s.max]) === JSON.stringify(e.slice(0, 3))
+                   && Math.abs(s.mean - e[3]) < 1e-6 * Math.max(1, Math.abs(e[3])); }}""",
+        arg=expected, timeout=20_000)
+
+
+def _page_case_id(case) -> str:
+    fault, fmt, array, _ = case
+    return f"{fault}-v{fmt}-{array or 'tree'}"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("case", PAGE_CASES, ids=_page_case_id)
+def test_http_fault_through_the_page(explorer, faults, stores, case):
+    fault, fmt, array, expect = case
+    expected = stores[1][int(str(fmt)[0])]
+    store = f"/{fault}/v{fmt}.zarr"
+    faults.forget_failures()
+    mark = len(faults.log)
+    started = time.monotonic()
+    state = explorer.evaluate(OPEN_JS, [faults.url + store, array])
+    elapsed = time.monotonic() - started
+    assert elapsed < PAGE_WALL, f"took {elapsed:.1f} s"
+    if expect == "data":
+        assert state["status"] != "error" and state["path"] == (array or ""), state
+        page_image(explorer, expected[array])
+    else:
+        assert state["status"] == "error", state
+        error = state["error"]
+        assert re.search(BROWSER_ERRORS.get(fault.split("@")[0], expect), error), error
+        if fault not in ("ok", "spa") or array is None:  # HTTP failures name the URL
+            assert faults.url + store + "/" in error or array in error, error
+    assert_confined(faults, mark, store + "/", f"/ok/v{fmt}.zarr/")
+    # the page still opens a good store and shows its data
+    good = explorer.evaluate(OPEN_JS, [f"{faults.url}/ok/v3.zarr", "A"])
+    assert good["status"] != "error" and good["error"] is None, good
+    page_image(explorer, stores[1][3]["A"])
