@@ -2,9 +2,10 @@
 
 A raw asyncio socket server (in a thread), since most faults -- a wrong Content-Range, a body
 shorter than its Content-Length, a stall mid-body, a drip -- are below what an ASGI app can express.
-URLs are ``/<fault>/<store>/<key>``: the fault named by the first segment applies to every key, or
-only to metadata documents (``<fault>@meta``) or only to the other keys (``<fault>@chunk``);
-``ok`` serves normally. Every request is logged (:attr:`FaultServer.log`).
+URLs are ``/~<case>/<fault>/<store>/<key>``: the fault named applies to every key, or only to
+metadata documents (``<fault>@meta``) or only to the other keys (``<fault>@chunk``); ``ok`` serves
+normally. Every request is logged (:attr:`FaultServer.log`) with its case, so that a late request
+of an earlier case (a client gives up, its request is read afterwards) is told apart.
 
 Everything is bounded: request heads are size- and time-limited, hangs and stalls last at most
 ``HOLD`` seconds, and :meth:`FaultServer.stop` cancels whatever is still running.
@@ -38,9 +39,27 @@ REASONS = {200: "OK", 206: "Partial Content", 204: "No Content", 301: "Moved Per
 class LoggedRequest:
     method: str
     raw_path: str  # as sent, still percent-encoded
-    path: str  # percent-decoded, without the query
+    case: str | None  # the ~<case> segment, if any
+    path: str  # percent-decoded, without the case segment and the query
     range: str | None
     status: int | None = None
+
+
+@dataclass
+class Case:
+    """One test case's view of the server: its base URL and the requests it made."""
+
+    server: "FaultServer"
+    token: str
+    mark: int
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.url}/~{self.token}"
+
+    def requests(self) -> list[LoggedRequest]:
+        """Requests since the case began, except late ones of other cases."""
+        return [r for r in self.server.log[self.mark:] if r.case in (self.token, None)]
 
 
 class FaultServer:
@@ -48,6 +67,7 @@ class FaultServer:
         self.root = Path(root).resolve()
         self.log: list[LoggedRequest] = []
         self._failures: dict[str, int] = {}
+        self._cases = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -92,9 +112,11 @@ class FaultServer:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def forget_failures(self) -> None:
-        """Make every "flaky" key fail afresh."""
+    def case(self) -> Case:
+        """Start a test case: a fresh URL prefix, and every "flaky" key fails afresh."""
         self._failures.clear()
+        self._cases += 1
+        return Case(self, str(self._cases), len(self.log))
 
     # ------------------------------------------------------------------ serving
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -120,8 +142,11 @@ class FaultServer:
             if ":" in line:
                 name, value = line.split(":", 1)
                 headers[name.strip().lower()] = value.strip()
-        path = unquote(raw_path.split("?", 1)[0])
-        entry = LoggedRequest(method, raw_path, path, headers.get("range"))
+        case, raw_rest = None, raw_path
+        if match := re.match(r"/~([\w-]+)(/.*)?$", raw_path):
+            case, raw_rest = match[1], match[2] or "/"
+        path = unquote(raw_rest.split("?", 1)[0])
+        entry = LoggedRequest(method, raw_path, case, path, headers.get("range"))
         self.log.append(entry)
         cors = {"Access-Control-Allow-Origin": "*",
                 "Access-Control-Expose-Headers": "Content-Range, Content-Length, Content-Type"}
@@ -174,7 +199,8 @@ class FaultServer:
             await send(302, extra={"Location": raw_path})
             return
         if fault == "moved":
-            await send(301, extra={"Location": "/ok/" + raw_path.lstrip("/").split("/", 1)[1]})
+            case_prefix = f"/~{case}" if case else ""
+            await send(301, extra={"Location": f"{case_prefix}/ok/" + raw_rest.lstrip("/").split("/", 1)[1]})
             return
 
         file = Path(posixpath.normpath(str(self.root / rest)))

@@ -21,7 +21,7 @@ import pytest
 import zarr
 from click.testing import CliRunner
 
-from fault_server import FaultServer
+from fault_server import Case, FaultServer
 from pyzarr_web.cli import main
 from pyzarr_web.core.stores import http
 from pyzarr_web.serve import make_app, run_in_thread
@@ -131,9 +131,9 @@ def assert_clear_error(result, *names: str) -> str:
     return message
 
 
-def assert_confined(server: FaultServer, mark: int, *prefixes: str) -> list:
-    """Every request since MARK stayed under one of PREFIXES (decoded and normalised)."""
-    requests = server.log[mark:]
+def assert_confined(case: Case, *prefixes: str) -> list:
+    """Every request of CASE stayed under one of PREFIXES (decoded and normalised)."""
+    requests = case.requests()
     for r in requests:
         path = posixpath.normpath(r.path)
         assert any(path.startswith(p) for p in prefixes), f"request outside the store: {r.raw_path}"
@@ -157,15 +157,15 @@ def our_server(stores):
 @pytest.mark.parametrize("name", GOOD_NAMES)
 def test_odd_node_names_read_their_own_data(request, stores, tmp_path, via, zarr_format, name):
     root, expected = stores
-    source = {"faults": lambda: f"{request.getfixturevalue('faults').url}/ok/v{zarr_format}.zarr",
+    case = request.getfixturevalue("faults").case() if via == "faults" else None
+    source = {"faults": lambda: f"{case.url}/ok/v{zarr_format}.zarr",
               "serve": lambda: f"{request.getfixturevalue('our_server')}/data/v{zarr_format}.zarr",
               "directory": lambda: str(root / f"v{zarr_format}.zarr")}[via]()
-    mark = len(request.getfixturevalue("faults").log) if via == "faults" else 0
     result, _, data = cat(tmp_path, source, name)
     assert result.exit_code == 0, result.output
     np.testing.assert_array_equal(data, expected[zarr_format][name])
     if via == "faults":
-        assert_confined(request.getfixturevalue("faults"), mark, f"/ok/v{zarr_format}.zarr/")
+        assert_confined(case, f"/ok/v{zarr_format}.zarr/")
 
 
 @pytest.mark.parametrize("via", ["faults", "directory"])
@@ -173,30 +173,30 @@ def test_odd_node_names_read_their_own_data(request, stores, tmp_path, via, zarr
 @pytest.mark.parametrize("name", REFUSED_NAMES)
 def test_names_that_decode_to_escapes_are_refused_by_key(faults, stores, tmp_path, via, zarr_format, name):
     root, _ = stores
-    source = f"{faults.url}/ok/v{zarr_format}.zarr" if via == "faults" else str(root / f"v{zarr_format}.zarr")
-    mark = len(faults.log)
+    case = faults.case()
+    source = f"{case.url}/ok/v{zarr_format}.zarr" if via == "faults" else str(root / f"v{zarr_format}.zarr")
     result, _, _ = cat(tmp_path, source, name)
     assert_clear_error(result, "refusing key", name)
-    assert_confined(faults, mark, f"/ok/v{zarr_format}.zarr/")
+    assert_confined(case, f"/ok/v{zarr_format}.zarr/")
 
 
 @pytest.mark.parametrize("zarr_format", [2, 3])
 @pytest.mark.parametrize("entry", EVIL_ENTRIES)
 def test_consolidated_entries_outside_the_store_are_never_requested(faults, tmp_path, zarr_format, entry):
-    mark = len(faults.log)
-    result, _, _ = cat(tmp_path, f"{faults.url}/ok/v{zarr_format}-evil.zarr", entry)
+    case = faults.case()
+    result, _, _ = cat(tmp_path, f"{case.url}/ok/v{zarr_format}-evil.zarr", entry)
     assert_clear_error(result, "evil")
-    assert_confined(faults, mark, f"/ok/v{zarr_format}-evil.zarr/")
+    assert_confined(case, f"/ok/v{zarr_format}-evil.zarr/")
 
 
 @pytest.mark.parametrize("zarr_format", [2, 3])
 def test_tree_lists_odd_names_without_leaving_the_store(faults, zarr_format):
-    mark = len(faults.log)
-    result, _ = cli("tree", "--json", f"{faults.url}/ok/v{zarr_format}-evil.zarr")
+    case = faults.case()
+    result, _ = cli("tree", "--json", f"{case.url}/ok/v{zarr_format}-evil.zarr")
     assert result.exit_code == 0, result.output
     paths = {n["path"] for n in json.loads(result.output)["nodes"]}
     assert set(GOOD_NAMES) <= paths
-    assert_confined(faults, mark, f"/ok/v{zarr_format}-evil.zarr/")
+    assert_confined(case, f"/ok/v{zarr_format}-evil.zarr/")
 
 
 # ------------------------------------------------------------------------------ HTTP faults
@@ -260,13 +260,12 @@ def run_case(faults, expected, tmp_path, case):
     """Run one fault CASE through the CLI and check its outcome; returns the requests it made."""
     fault, fmt, array, sel, expect = case
     store = f"/{fault}/v{fmt}.zarr"
-    mark = len(faults.log)
-    faults.forget_failures()
+    case = faults.case()
     if array is None:
-        result, elapsed = cli("tree", faults.url + store)
+        result, elapsed = cli("tree", case.url + store)
         data = None
     else:
-        result, elapsed, data = cat(tmp_path, faults.url + store, array, sel)
+        result, elapsed, data = cat(tmp_path, case.url + store, array, sel)
     assert elapsed < WALL, f"took {elapsed:.1f} s"
     if expect == "data":
         assert result.exit_code == 0, result.output
@@ -275,9 +274,9 @@ def run_case(faults, expected, tmp_path, case):
         else:
             assert "hash#x" in result.output and "b  [12, 10]" in result.output
     else:  # transport and response errors name the URL; a chunk that does not decode, its key
-        message = assert_clear_error(result, *([] if "/c/" in expect else [faults.url + store + "/"]))
+        message = assert_clear_error(result, *([] if "/c/" in expect else [case.url + store + "/"]))
         assert re.search(expect, message), message
-    return assert_confined(faults, mark, store + "/", f"/ok/v{fmt}.zarr/")
+    return assert_confined(case, store + "/", f"/ok/v{fmt}.zarr/")
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
@@ -383,10 +382,9 @@ def test_http_fault_through_the_page(explorer, faults, stores, case):
     fault, fmt, array, expect = case
     expected = stores[1][int(str(fmt)[0])]
     store = f"/{fault}/v{fmt}.zarr"
-    faults.forget_failures()
-    mark = len(faults.log)
+    case = faults.case()
     started = time.monotonic()
-    state = explorer.evaluate(OPEN_JS, [faults.url + store, array])
+    state = explorer.evaluate(OPEN_JS, [case.url + store, array])
     elapsed = time.monotonic() - started
     assert elapsed < PAGE_WALL, f"took {elapsed:.1f} s"
     if expect == "data":
@@ -397,9 +395,9 @@ def test_http_fault_through_the_page(explorer, faults, stores, case):
         error = state["error"]
         assert re.search(BROWSER_ERRORS.get(fault.split("@")[0], expect), error), error
         if fault not in ("ok", "spa") or array is None:  # HTTP failures name the URL
-            assert faults.url + store + "/" in error or array in error, error
-    assert_confined(faults, mark, store + "/", f"/ok/v{fmt}.zarr/")
+            assert case.url + store + "/" in error or array in error, error
+    assert_confined(case, store + "/", f"/ok/v{fmt}.zarr/")
     # the page still opens a good store and shows its data
-    good = explorer.evaluate(OPEN_JS, [f"{faults.url}/ok/v3.zarr", "A"])
+    good = explorer.evaluate(OPEN_JS, [f"{faults.case().url}/ok/v3.zarr", "A"])
     assert good["status"] != "error" and good["error"] is None, good
     page_image(explorer, stores[1][3]["A"])
