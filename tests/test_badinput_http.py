@@ -348,6 +348,8 @@ def explorer(browser, http_server, faults):
     context.route("**/*", route)
     page.goto(f"{http_server.url}/")
     page.evaluate("() => window.zarrExplorer.ready")
+    first = page.evaluate(OPEN_JS, [f"{faults.case().url}/ok/v3.zarr", "A"])  # loads the HTTP transport
+    assert first["status"] != "error", first
     # the worker's reader fetches through self.pyzarrFetch: give it the short limits
     page.workers[0].evaluate(
         """(limits) => { const fetchWithLimits = self.pyzarrFetch;
