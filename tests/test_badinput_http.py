@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from fault_server import Case, FaultServer
 from pyzarr_web.cli import main
+from pyzarr_web.core.errors import StoreError
 from pyzarr_web.core.stores import http
 from pyzarr_web.serve import make_app, run_in_thread
 
@@ -188,6 +189,27 @@ def test_consolidated_entries_outside_the_store_are_never_requested(faults, tmp_
     result, _, _ = cat(tmp_path, f"{case.url}/ok/v{zarr_format}-evil.zarr", entry)
     assert_clear_error(result, "evil")
     assert_confined(case, f"/ok/v{zarr_format}-evil.zarr/")
+
+
+@pytest.mark.parametrize("base,key,url", [
+    ("http://h/s.zarr", "hash#x/c/0", "http://h/s.zarr/hash%23x/c/0"),
+    ("http://h/s.zarr/", "a?b/.zarray", "http://h/s.zarr/a%3Fb/.zarray"),
+    ("http://h/s.zarr", "%41/zarr.json", "http://h/s.zarr/%2541/zarr.json"),
+    ("http://h/s.zarr", "sp ace/é", "http://h/s.zarr/sp%20ace/%C3%A9"),
+    ("https://h/c/s.zarr?sig=a%2Fb&x=1", "g/zarr.json", "https://h/c/s.zarr/g/zarr.json?sig=a%2Fb&x=1"),
+    ("/data/s.zarr", "plus+b/0.0", "/data/s.zarr/plus%2Bb/0.0"),
+    ("http://h/s.zarr", "", "http://h/s.zarr"),
+])
+def test_key_url_encodes_each_segment_and_keeps_the_query(base, key, url):
+    assert http.key_url(base, key) == url
+
+
+@pytest.mark.parametrize("key", ["../x", "a/../../x", "/etc/passwd", "a//b", "./a", "a/.",
+                                 "..%2Fx", "%2e%2e/x", "%252E%252E/x", "a%2F..%2F..%2Fx", "x\\..\\y",
+                                 "a/%00"])
+def test_key_url_refuses_keys_that_could_leave_the_store(key):
+    with pytest.raises(StoreError, match=re.escape(f"refusing key {key!r}")):
+        http.key_url("http://h/s.zarr", key)
 
 
 @pytest.mark.parametrize("zarr_format", [2, 3])
