@@ -44,7 +44,7 @@ self.pyzarrFetch = self.pyzarrFetch || (() => {
       const response = await fetch(url, { headers, signal: controller.signal });
       const chunks = [];
       if (response.status === 404) {
-        response.body && response.body.cancel();
+        if (response.body) response.body.cancel().catch(() => {}); // a 404 page is not needed
       } else if (response.body) {
         const reader = response.body.getReader();
         for (;;) {
