@@ -9,6 +9,7 @@ deadline; no request outside the store (the server's request log).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import posixpath
 import re
@@ -24,6 +25,7 @@ from click.testing import CliRunner
 from fault_server import Case, FaultServer
 from pyzarr_web.cli import main
 from pyzarr_web.core.errors import StoreError
+from pyzarr_web.core.store import RangeRequest, SuffixRequest
 from pyzarr_web.core.stores import http
 from pyzarr_web.serve import make_app, run_in_thread
 
@@ -210,6 +212,48 @@ def test_key_url_encodes_each_segment_and_keeps_the_query(base, key, url):
 def test_key_url_refuses_keys_that_could_leave_the_store(key):
     with pytest.raises(StoreError, match=re.escape(f"refusing key {key!r}")):
         http.key_url("http://h/s.zarr", key)
+
+
+VALUE = bytes(range(10))
+
+
+@pytest.mark.parametrize("byte_range,content_range,body,ok", [
+    (RangeRequest(2, 3), "bytes 2-4/10", VALUE[2:5], True),
+    (RangeRequest(8, 5), "bytes 8-9/10", VALUE[8:], True),  # shorter only at the end of the value
+    (RangeRequest(8, 5), "bytes 8-9/*", VALUE[8:], False),  # ... which an unknown total cannot show
+    (RangeRequest(2, 3), "bytes 2-4/10", VALUE[2:6], False),
+    (SuffixRequest(4), "bytes 6-9/10", VALUE[6:], True),
+    (SuffixRequest(20), "bytes 0-9/10", VALUE, True),
+    (SuffixRequest(4), "bytes 6-9/*", VALUE[6:], False),
+    (SuffixRequest(4), "bytes 5-8/10", VALUE[5:9], False),
+])
+def test_partial_answers_are_checked_against_the_request(byte_range, content_range, body, ok):
+    async def transport(url, headers, timeouts):
+        return http.HttpResponse(206, body, {"content-range": content_range})
+
+    store = http.HttpStore("http://h/s.zarr", transport)
+    if ok:
+        assert asyncio.run(store.get("k", byte_range)) == body
+    else:
+        with pytest.raises(StoreError, match=r"GET http://h/s\.zarr/k \(bytes=.*Content-Range"):
+            asyncio.run(store.get("k", byte_range))
+
+
+@pytest.mark.parametrize("content_type,body,html", [
+    ("text/html; charset=utf-8", b'{"zarr_format": 2}', False),  # mislabelled JSON is still JSON
+    ("application/octet-stream", b"  <!doctype html><p>not found", True),
+    ("text/html", b"Not found", True),
+])
+def test_html_in_place_of_metadata_is_named(content_type, body, html):
+    async def transport(url, headers, timeouts):
+        return http.HttpResponse(200, body, {"content-type": content_type})
+
+    store = http.HttpStore("http://h/s.zarr", transport)
+    if html:
+        with pytest.raises(StoreError, match=r"http://h/s.zarr/.zarray: an HTML page came back"):
+            asyncio.run(store.get(".zarray"))
+    else:
+        assert asyncio.run(store.get(".zarray")) == body
 
 
 @pytest.mark.parametrize("zarr_format", [2, 3])

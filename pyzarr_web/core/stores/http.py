@@ -111,10 +111,12 @@ def _partial_body(url: str, byte_range: ByteRequest, response: HttpResponse) -> 
 
 
 def _looks_like_html(response: HttpResponse) -> bool:
-    if response.headers.get("content-type", "").lower().startswith(("text/html", "application/xhtml")):
-        return True
-    head = response.body[:256].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html"))
+    """A web page where JSON was expected (a JSON body counts as JSON whatever its Content-Type)."""
+    head = response.body[:256].lstrip()
+    if head.startswith(b"{"):
+        return False
+    content_type = response.headers.get("content-type", "").lower()
+    return head.startswith(b"<") or content_type.startswith(("text/html", "application/xhtml"))
 
 
 def _status_error(url: str, range_header: str | None, response: HttpResponse, attempts: int) -> StoreError:
