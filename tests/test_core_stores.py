@@ -13,7 +13,7 @@ import pytest
 from pyzarr_web.core import (RangeRequest, StoreError, SuffixRequest, open_store, raw_store)
 from pyzarr_web.core.codecs.crc32c import crc32c_numpy
 from pyzarr_web.core.store import Store, WrapperStore
-from pyzarr_web.core.stores.http import HttpStore
+from pyzarr_web.core.stores.http import HttpResponse, HttpStore
 from pyzarr_web.core.stores.http_httpx import fetch
 from pyzarr_web.core.stores.local import LocalStore
 from pyzarr_web.core.stores.memory import MemoryStore
@@ -86,8 +86,8 @@ async def test_byte_ranges_and_missing(tree, http_url, kind):
 
 
 async def test_http_error_names_url_and_status():
-    async def failing(url, headers):
-        return 503, b"busy"
+    async def failing(url, headers, timeouts):
+        return HttpResponse(503, b"busy")
 
     store = HttpStore("https://example.invalid/x.zarr", failing)
     with pytest.raises(StoreError, match=r"https://example.invalid/x.zarr/k.*HTTP 503"):
@@ -95,8 +95,8 @@ async def test_http_error_names_url_and_status():
 
 
 async def test_http_server_ignoring_range_is_sliced():
-    async def whole(url, headers):
-        return 200, VALUE
+    async def whole(url, headers, timeouts):
+        return HttpResponse(200, VALUE)
 
     store = HttpStore("https://h/x", whole)
     assert await store.get("k", RangeRequest(5, 3)) == VALUE[5:8]

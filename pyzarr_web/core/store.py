@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from typing import Sequence
+from urllib.parse import unquote
+
+from .errors import StoreError
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,32 @@ def slice_value(data: bytes, byte_range: ByteRequest) -> bytes:
     if isinstance(byte_range, SuffixRequest):
         return data[max(len(data) - byte_range.length, 0):]
     return data[byte_range.offset:byte_range.offset + byte_range.length]
+
+
+def key_segments(key: str, where: str) -> list[str]:
+    """The "/"-separated segments of a store KEY, after checking that the key cannot leave the
+    store's root: not absolute, no empty, "." or ".." segment (nor "." or ".." between
+    backslashes, which some servers treat as separators), no NUL -- neither as written nor once
+    percent-decoded, since a server or a later hop may decode it. WHERE names the store in the
+    StoreError."""
+    forms = [key]
+    while (decoded := unquote(forms[-1])) != forms[-1]:  # nested encodings too: %252E -> %2E -> .
+        forms.append(decoded)
+    for form in forms:
+        if form.startswith(("/", "\\")):
+            problem = "is absolute"
+        elif "\0" in form:
+            problem = "contains a NUL character"
+        elif any(part in (".", "..") for part in form.replace("\\", "/").split("/")):
+            problem = 'has a "." or ".." segment'
+        elif "" in form.split("/"):
+            problem = "has an empty segment"
+        else:
+            continue
+        decoded_note = "" if form == key else f" once percent-decoded ({form!r})"
+        raise StoreError(f"{where}: refusing key {key!r}: it {problem}{decoded_note}, "
+                         f"and could reach outside the store")
+    return key.split("/")
 
 
 class Store:

@@ -1,45 +1,180 @@
 """A store over HTTP(S) with Range requests. The transport (how bytes are fetched) is injected:
 :mod:`.http_pyodide` in the browser, :mod:`.http_httpx` on CPython, so this module stays portable.
+
+Servers are not trusted: every key becomes a URL through :func:`key_url` (encoded, confined to
+the store), and every response is checked against what was asked (status, ``Content-Range``,
+body length) before its bytes are used. Transports bound every wait by :data:`TIMEOUTS`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
+from dataclasses import dataclass, field
 from typing import Awaitable, Callable
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..errors import StoreError
-from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, slice_value
+from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, key_segments, slice_value
 
-#: ``fetch(url, headers) -> (status, body)``; raises StoreError on network failure.
-Transport = Callable[[str, dict], Awaitable[tuple[int, bytes]]]
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long one HTTP request may wait, in seconds."""
+
+    first_byte: float = 20.0  # connecting and waiting for the response headers
+    idle: float = 20.0  # longest pause while the body arrives (a stalled server)
+    total: float = 300.0  # the whole request, body included (a server dripping bytes)
+
+
+#: The defaults every HttpStore uses unless given others (the one place to change them).
+TIMEOUTS = Timeouts()
+#: Redirects followed per request before giving up (a redirect loop).
+MAX_REDIRECTS = 10
+#: A 5xx (or 429) answer is retried this many times, waiting BACKOFF, 2*BACKOFF... seconds.
+RETRIES = 2
+BACKOFF = 0.5
+
+#: Documents parsed as JSON: an HTML page coming back for one of them is reported as such.
+METADATA_NAMES = frozenset({"zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata"})
+
+_STATUS_MEANING = {
+    401: "authentication required",
+    403: "access denied",
+    410: "gone (removed from the server)",
+    416: "range not satisfiable (the value is shorter than requested)",
+    429: "too many requests",
+}
+
+
+@dataclass
+class HttpResponse:
+    """What a transport returns: status, headers (lower-case names) and the complete body."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+#: ``fetch(url, headers, timeouts) -> HttpResponse``; raises StoreError on network failure, on a
+#: timeout (naming the URL and the time waited), or after MAX_REDIRECTS redirects.
+Transport = Callable[[str, dict, Timeouts], Awaitable[HttpResponse]]
+
+
+def key_url(base: str, key: str) -> str:
+    """The URL of store KEY under the store URL BASE: each segment percent-encoded (RFC 3986;
+    "/" stays the separator), a query string on BASE kept. Keys that could leave the store
+    (see :func:`key_segments`) are refused with a StoreError naming the key."""
+    if not key:
+        return base
+    segments = key_segments(key, base)
+    scheme, netloc, path, query, _fragment = urlsplit(base)
+    path = path.rstrip("/") + "/" + "/".join(quote(s, safe="") for s in segments)
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _range_header(byte_range: ByteRequest) -> str | None:
+    if isinstance(byte_range, RangeRequest):
+        return f"bytes={byte_range.offset}-{byte_range.offset + byte_range.length - 1}"
+    if isinstance(byte_range, SuffixRequest):
+        return f"bytes=-{byte_range.length}"
+    return None
+
+
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+
+
+def _partial_body(url: str, byte_range: ByteRequest, response: HttpResponse) -> bytes:
+    """The body of a 206, once its Content-Range and length match BYTE_RANGE."""
+    what = f"GET {url} ({_range_header(byte_range)}): HTTP 206 with"
+    content_range = response.headers.get("content-range")
+    match = _CONTENT_RANGE.match(content_range or "")
+    if match is None:
+        raise StoreError(f"{what} {'no' if content_range is None else 'an unusable'} Content-Range"
+                         f"{'' if content_range is None else f' {content_range!r}'}")
+    start, end = int(match[1]), int(match[2])
+    total = None if match[3] == "*" else int(match[3])
+    if isinstance(byte_range, RangeRequest):
+        last = byte_range.offset + byte_range.length - 1
+        expected_end = last if total is None else min(last, total - 1)
+        ok = start == byte_range.offset and end == expected_end
+    elif isinstance(byte_range, SuffixRequest):
+        ok = total is not None and start == max(total - byte_range.length, 0) and end == total - 1
+    else:
+        raise StoreError(f"GET {url}: HTTP 206 to a request without Range")
+    if not ok:
+        raise StoreError(f"{what} Content-Range {content_range!r}, not the range asked for")
+    if len(response.body) != end - start + 1:
+        raise StoreError(f"{what} a body of {len(response.body)} bytes, but Content-Range "
+                         f"{content_range!r} announces {end - start + 1}")
+    return response.body
+
+
+def _looks_like_html(response: HttpResponse) -> bool:
+    """A web page where JSON was expected (a JSON body counts as JSON whatever its Content-Type)."""
+    head = response.body[:256].lstrip()
+    if head.startswith(b"{"):
+        return False
+    content_type = response.headers.get("content-type", "").lower()
+    return head.startswith(b"<") or content_type.startswith(("text/html", "application/xhtml"))
+
+
+def _status_error(url: str, range_header: str | None, response: HttpResponse, attempts: int) -> StoreError:
+    meaning = _STATUS_MEANING.get(response.status)
+    if meaning is None:
+        meaning = "server error" if response.status >= 500 else "unexpected answer"
+    tries = f" (after {attempts} attempts)" if attempts > 1 else ""
+    asked = f" ({range_header})" if range_header else ""
+    return StoreError(f"GET {url}{asked} failed: HTTP {response.status}, {meaning}{tries}")
 
 
 class HttpStore(Store):
     can_list = False
 
-    def __init__(self, url: str, transport: Transport):
-        self.url = url.rstrip("/")
+    def __init__(self, url: str, transport: Transport, timeouts: Timeouts | None = None):
+        scheme, netloc, path, query, _fragment = urlsplit(url)
+        self.url = urlunsplit((scheme, netloc, path.rstrip("/"), query, ""))
         self.transport = transport
+        self.timeouts = timeouts
+        #: set once the server answered a Range request with the whole value (200): from then on
+        #: values are requested whole and sliced here
+        self.ignores_ranges = False
 
     def key_url(self, key: str) -> str:
-        return f"{self.url}/{key}" if key else self.url
+        return key_url(self.url, key)
 
     async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
         url = self.key_url(key)
-        headers = {}
-        if isinstance(byte_range, RangeRequest):
-            if byte_range.length <= 0:
-                return b""
-            headers["Range"] = f"bytes={byte_range.offset}-{byte_range.offset + byte_range.length - 1}"
-        elif isinstance(byte_range, SuffixRequest):
-            headers["Range"] = f"bytes=-{byte_range.length}"
-        status, body = await self.transport(url, headers)
-        if status == 404:
+        if isinstance(byte_range, RangeRequest) and byte_range.length <= 0:
+            return b""
+        range_header = None if self.ignores_ranges else _range_header(byte_range)
+        response, attempts = await self._fetch(url, {"Range": range_header} if range_header else {})
+        if response.status == 404:
             return None
-        if status == 206:
-            return body
-        if status == 200:  # server ignored Range: cut the range out ourselves
-            return slice_value(body, byte_range)
-        raise StoreError(f"GET {url} ({headers.get('Range', 'whole')}) failed: HTTP {status}")
+        if response.status == 206 and range_header:
+            return _partial_body(url, byte_range, response)
+        if response.status == 206:
+            raise StoreError(f"GET {url}: HTTP 206 (a partial value) to a request without Range")
+        if response.status != 200:
+            raise _status_error(url, range_header, response, attempts)
+        if key.rsplit("/", 1)[-1] in METADATA_NAMES and _looks_like_html(response):
+            raise StoreError(f"GET {url}: an HTML page came back (HTTP 200) instead of Zarr "
+                             f"metadata JSON -- the server probably answers missing files "
+                             f"with a web page")
+        if range_header:  # the server ignores Range: stop asking, cut ranges out ourselves
+            self.ignores_ranges = True
+        return slice_value(response.body, byte_range)
+
+    async def _fetch(self, url: str, headers: dict) -> tuple[HttpResponse, int]:
+        """One request, retried with backoff while the server answers 5xx or 429."""
+        timeouts = self.timeouts or TIMEOUTS
+        attempts = 1
+        response = await self.transport(url, headers, timeouts)
+        while (response.status >= 500 or response.status == 429) and attempts <= RETRIES:
+            await asyncio.sleep(BACKOFF * 2 ** (attempts - 1))
+            attempts += 1
+            response = await self.transport(url, headers, timeouts)
+        return response, attempts
 
     def describe(self) -> str:
         return self.url

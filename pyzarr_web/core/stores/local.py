@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import StoreError
-from ..store import ByteRequest, RangeRequest, Store, SuffixRequest
+from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, key_segments
 
 
 class LocalStore(Store):
@@ -18,10 +18,7 @@ class LocalStore(Store):
             raise StoreError(f"{self.root}: not a directory")
 
     def _path(self, key: str) -> Path:
-        parts = key.split("/")
-        if any(p in ("", ".", "..") for p in parts):
-            raise StoreError(f"{self.root}: invalid key {key!r}")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*key_segments(key, str(self.root)))
 
     async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
         path = self._path(key)

@@ -10,7 +10,7 @@ import os
 import zipfile
 
 from ..errors import StoreError
-from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, split_listing
+from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, key_segments, split_listing
 
 _ROOT_MARKERS = ("zarr.json", ".zgroup", ".zarray", ".zmetadata")
 
@@ -29,6 +29,7 @@ class ZipStore(Store):
         self._names = {n[len(self.prefix):]: n for n in names if n.startswith(self.prefix)}
 
     async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
+        key_segments(key, self.path)
         name = self._names.get(key)
         if name is None:
             return None
