@@ -259,3 +259,28 @@ async def test_each_change_of_view_starts_exactly_one_load(cube_store, monkeypat
     from pyzarr_web.ui import api
     await api.call(explorer, "navigate", [f"?store={path}&path=grp"])
     assert len(started) == 3 and explorer.state()["kind"] == "group"
+
+
+async def test_retry_reads_a_failed_view_again(cube_store, monkeypatch):
+    from pyzarr_web.core import StoreError
+    from pyzarr_web.core.stores.local import LocalStore
+
+    path, data = cube_store
+    failures = []
+    get = LocalStore.get
+
+    async def flaky_get(self, key, byte_range=None):  # the first read of one chunk fails, as a timeout would
+        if key == "grp/cube/c/2/0/0" and not failures:
+            failures.append(key)
+            raise StoreError(f"GET {key}: no answer within 20 s")
+        return await get(self, key, byte_range)
+
+    monkeypatch.setattr(LocalStore, "get", flaky_get)
+    explorer = await opened(path, "grp/cube")
+    explorer.set_selection("2,:,:")
+    await settle(explorer)
+    assert explorer.status == "error" and explorer.retry_button.visible and "c/2/0/0" in explorer.error
+    explorer.retry()
+    await settle(explorer)
+    assert explorer.status == "idle" and not explorer.retry_button.visible
+    assert explorer.view_summary["mean"] == pytest.approx(float(np.nanmean(data[2].astype("f8"))))

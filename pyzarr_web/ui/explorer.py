@@ -145,6 +145,7 @@ class Explorer(param.Parameterized):
         self.info_pane = _text_pane()
         self.attrs_pane = pn.pane.JSON({}, depth=2, sizing_mode="stretch_width")
         self.view_error = _text_pane()
+        self.retry_button = pn.widgets.Button(label="Retry", width=80, visible=False)
         self.selection_input = pn.widgets.TextInput(label="Selection", width=180)
         self.y_dim = pn.widgets.Select(label="Rows (y)", options={}, width=150)
         self.x_dim = pn.widgets.Select(label="Columns (x)", options={}, width=150)
@@ -171,6 +172,7 @@ class Explorer(param.Parameterized):
         self.scalar_pane = _text_pane()
 
         self.open_button.on_click(lambda _event: self.open(self.url_input.value))
+        self.retry_button.on_click(lambda _event: self.retry())
         self.url_input.param.watch(lambda _event: self.open(self.url_input.value), "enter_pressed")
         self.filter_input.param.watch(lambda _event: self._fill_tree(), "value_input")
         self.tree.param.watch(lambda event: self.select(event.new), "value")
@@ -201,7 +203,8 @@ class Explorer(param.Parameterized):
             self.array_controls, self.sliders, self.progress, self.status_text, self.scalar_pane,
             pn.Row(self.plot_area, self.side_panel, sizing_mode="stretch_both", stylesheets=[_WRAP, _NARROW_FIT]),
             sizing_mode="stretch_both", visible=False, stylesheets=[_NARROW_FIT])
-        data_tab = pn.Column(self.empty_pane, self.view_error, self.group_pane, self.data_view, name="Data",
+        data_tab = pn.Column(self.empty_pane, pn.Row(self.view_error, self.retry_button, sizing_mode="stretch_width"),
+                             self.group_pane, self.data_view, name="Data",
                              sizing_mode="stretch_both", stylesheets=[_NARROW_FIT])
         info_tab = pn.Column(self.info_pane, pn.pane.HTML("<h3 style='font-size:15px'>Attributes</h3>"),
                              self.attrs_pane, name="Info", sizing_mode="stretch_width")
@@ -242,9 +245,11 @@ class Explorer(param.Parameterized):
         except Exception as exc:  # shown in the UI next to what failed; the app keeps working
             self.error = _error_text(exc)
             self.status = "error"
+            self.retry_button.visible = True
             return
         self.error = ""
         self.status = "idle"
+        self.retry_button.visible = False
         self._update_url()
 
     async def when_idle(self) -> None:
@@ -268,6 +273,12 @@ class Explorer(param.Parameterized):
             await self._load_view()
 
     # ------------------------------------------------------------------ store
+    def retry(self) -> asyncio.Task:
+        """Try the failed step again (a store that did not answer, a chunk that timed out)."""
+        if self._hierarchy is None:
+            self._store_open = None
+        return self._start()
+
     def open(self, url: str) -> asyncio.Task:
         """Open (or reopen) the store at URL, showing its root."""
         self._store_open = None  # reopening the same URL reads it again
@@ -475,6 +486,7 @@ class Explorer(param.Parameterized):
             raise
         except Exception as exc:
             self.view_error.object = _error_html(f"Could not read /{arr.path} [{spec.text()}]", exc)
+            self._plane = None  # nothing of this view is shown: a retry reads it again
             raise
         finally:
             if progress.shown:
