@@ -491,7 +491,9 @@ def _stage_own_package() -> Path:
     """Our package, from the working tree, as a staged tree with a minimal dist-info."""
     from importlib.metadata import version as _v
 
-    dest = CACHE / "stage" / "pyzarr_web-worktree"
+    # one staging tree per checkout: worktrees may share the download cache and build at once
+    checkout = hashlib.sha256(str(REPO).encode()).hexdigest()[:12]
+    dest = CACHE / "stage" / f"pyzarr_web-worktree-{checkout}"
     shutil.rmtree(dest, ignore_errors=True)
     src = REPO / "pyzarr_web"
     for p in sorted(src.rglob("*")):
