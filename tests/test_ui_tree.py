@@ -59,11 +59,11 @@ def test_matching_keeps_ancestors_in_the_given_order():
 
 
 def test_filter_sets_matches_and_clears_them():
-    tree = TreeView(nodes=[{"path": p, "name": p.rsplit("/", 1)[-1]} for p in ["", "a", "a/x", "b"]])
+    tree = TreeView(nodes=[{"path": p, "name": p.rsplit("/", 1)[-1], "kind": "group"} for p in ["", "a", "a/x", "b"]])
     assert tree.matches is None
     tree.filter = "X"
     assert tree.matches == ["", "a", "a/x"]
-    tree.nodes = [*tree.nodes, {"path": "b/xy", "name": "xy"}]
+    tree.nodes = [*tree.nodes, {"path": "b/xy", "name": "xy", "kind": "array"}]
     assert tree.matches == ["", "a", "a/x", "b", "b/xy"]
     tree.filter = "  "
     assert tree.matches is None
@@ -81,3 +81,6 @@ def test_selecting_expands_ancestors_and_the_host_sees_one_change():
     tree.selected = "a/d"  # ancestors already open: no expansion change
     tree.selected = None
     assert seen == [("selected", "a/d"), ("selected", None)] and tree.expanded == ["", "a", "a/b"]
+    tree.nodes = [{"path": "g", "name": "g", "kind": "group"}, {"path": "g/h", "name": "h", "kind": "group"}]
+    tree.selected = "g/h"  # a group opens to show what it holds
+    assert tree.expanded == ["", "a", "a/b", "g", "g/h"]

@@ -9,8 +9,8 @@ Parameters (all synced both ways with the page):
               "dtype": str | None, "count": int | None, "multiscale": "image" | "label" | None}``.
               ``count`` is a group's number of direct members; None means not known yet (lazy).
 ``selected``  the selected node's path, or None. The user's click / Enter / Space sets it; when
-              the host sets it, the node is highlighted, its ancestors expanded and it is
-              scrolled into view. Either way the host's watcher sees one change, so a host that
+              the host sets it, the node is highlighted, its ancestors (and itself, if a group)
+              expanded and it is scrolled into view. Either way the host's watcher sees one change, so a host that
               reacts only when the value differs from its own state needs no re-entrancy flag.
 ``expanded``  paths of the expanded groups (the root ``""`` by default). The user toggles them;
               the host may set them. An expanded group with no child in ``nodes`` and a
@@ -361,9 +361,13 @@ class TreeView(JSComponent):
 
     @param.depends("selected", watch=True, on_init=True)
     def _reveal(self) -> None:
-        """Expand the selection's ancestors so the page can scroll it into view."""
+        """Expand the selection's ancestors, so the page can scroll it into view, and the
+        selection itself when it is a group, to show what it holds."""
         if self.selected is None:
             return
-        closed = [a for a in reversed(ancestors(self.selected)) if a not in self.expanded]
+        opened = [*reversed(ancestors(self.selected))]
+        if any(n["path"] == self.selected and n["kind"] == "group" for n in self.nodes):
+            opened.append(self.selected)
+        closed = [a for a in opened if a not in self.expanded]
         if closed:
             self.expanded = [*self.expanded, *closed]
