@@ -98,6 +98,8 @@ export function render({ model, el }) {
   let rows = []              // drawn rows: {type: "node" | "more" | "loading", path, level}
   let focused = null         // path of the row that takes Tab focus
   let scrollPending = true
+  // the model's values as of the last draw (each read through the model proxy costs)
+  let st = {selected: null, expanded: new Set(), matches: null, pageSize: 1}
 
   function index() {
     byPath.clear(); kids.clear()
@@ -112,16 +114,15 @@ export function render({ model, el }) {
 
   function visibleRows() {
     const out = []
-    const keep = model.matches == null ? null : new Set(model.matches)
-    const expanded = new Set(model.expanded)
+    const keep = st.matches
     const walk = (path, level) => {
       out.push({type: "node", path, level})
       const n = byPath.get(path)
-      if (n.kind !== "group" || !(keep || expanded.has(path))) return
+      if (n.kind !== "group" || !(keep || st.expanded.has(path))) return
       let children = kids.get(path) || []
       if (keep) children = children.filter((c) => keep.has(c))
       else if (children.length === 0 && n.count !== 0) out.push({type: "loading", path, level: level + 1})
-      const limit = shown.get(path) || model.page_size
+      const limit = shown.get(path) || st.pageSize
       for (const c of children.slice(0, limit)) walk(c, level + 1)
       if (children.length > limit) out.push({type: "more", path, level: level + 1, hidden: children.length - limit})
     }
@@ -134,7 +135,7 @@ export function render({ model, el }) {
   }
 
   function isOpen(path) {
-    return model.matches != null || model.expanded.includes(path)
+    return st.matches != null || st.expanded.has(path)
   }
 
   function nodeRow(r) {
@@ -144,7 +145,7 @@ export function render({ model, el }) {
     row.className = "tv-row"
     row.setAttribute("role", "treeitem")
     row.setAttribute("aria-level", String(r.level))
-    row.setAttribute("aria-selected", String(n.path === model.selected))
+    row.setAttribute("aria-selected", String(n.path === st.selected))
     row.dataset.path = n.path
     row.title = "/" + n.path + " (" + KIND_NAMES[kind] + ")"
     row.style.paddingLeft = (4 + 14 * (r.level - 1)) + "px"
@@ -181,18 +182,33 @@ export function render({ model, el }) {
 
   function keyOf(r) { return r.type === "more" ? "more:" + r.path : r.path }
 
+  // changes arriving together (a click sets expanded and selected) are drawn once
+  let queued = false
+  let takeFocus = false
+  function redraw(focus = false) {
+    takeFocus = takeFocus || focus
+    if (queued) return
+    queued = true
+    queueMicrotask(() => { queued = false; draw() })
+  }
+
   function draw() {
-    const hadFocus = el.getRootNode().activeElement != null && list.contains(el.getRootNode().activeElement)
+    const active = el.getRootNode().activeElement
+    const hadFocus = takeFocus || (active != null && list.contains(active))
+    takeFocus = false
+    const matches = model.matches
+    st = {selected: model.selected, expanded: new Set(model.expanded),
+          matches: matches == null ? null : new Set(matches), pageSize: model.page_size}
     rows = visibleRows()
     const focusable = rows.filter((r) => r.type !== "loading")
     if (!focusable.some((r) => keyOf(r) === focused)) {
-      focused = focusable.some((r) => r.path === model.selected && r.type === "node") ? model.selected
+      focused = focusable.some((r) => r.path === st.selected && r.type === "node") ? st.selected
         : (focusable.length ? keyOf(focusable[0]) : null)
     }
     const els = rows.map((r) => r.type === "node" ? nodeRow(r) : otherRow(r))
     rows.forEach((r, i) => { if (r.type !== "loading") els[i].tabIndex = keyOf(r) === focused ? 0 : -1 })
     if (rows.length === 0) {
-      const empty = span("tv-empty", model.matches != null ? "No names match the filter." : "")
+      const empty = span("tv-empty", st.matches != null ? "No names match the filter." : "")
       els.push(empty)
     }
     list.replaceChildren(...els)
@@ -219,20 +235,20 @@ export function render({ model, el }) {
   }
 
   function setExpanded(path, open) {
-    if (model.matches != null || isOpen(path) === open) return
+    if (st.matches != null || isOpen(path) === open) return
     model.expanded = open ? [...model.expanded, path] : model.expanded.filter((p) => p !== path)
   }
 
   function choose(r) {
     if (r.type === "more") {
       shown.set(r.path, (shown.get(r.path) || model.page_size) + model.page_size)
-      draw()
+      redraw(true)
       return
     }
     focused = r.path
     if (byPath.get(r.path).kind === "group") setExpanded(r.path, true)
     if (model.selected !== r.path) model.selected = r.path
-    draw()
+    redraw(true)
   }
 
   list.addEventListener("click", (ev) => {
@@ -242,12 +258,10 @@ export function render({ model, el }) {
     if (ev.target.closest(".tv-has-kids")) {
       focused = r.path
       setExpanded(r.path, !isOpen(r.path))
-      draw()
-      focusedEl()?.focus({preventScroll: true})
+      redraw(true)
       return
     }
     choose(r)
-    focusedEl()?.focus({preventScroll: true})
   })
 
   list.addEventListener("keydown", (ev) => {
@@ -266,7 +280,7 @@ export function render({ model, el }) {
         else if (group && nav[i + 1] && nav[i + 1].level > r.level) moveTo(nav[i + 1])
         break
       case "ArrowLeft":
-        if (group && isOpen(r.path) && model.matches == null) setExpanded(r.path, false)
+        if (group && isOpen(r.path) && st.matches == null) setExpanded(r.path, false)
         else {
           const parent = r.type === "more" ? r.path : parentOf(r.path)
           moveTo(nav.find((x) => x.type === "node" && x.path === parent))
@@ -280,8 +294,8 @@ export function render({ model, el }) {
 
   filter.addEventListener("input", () => { model.filter = filter.value })
 
-  model.on("nodes", () => { index(); if (model.selected != null) reveal(model.selected); draw() })
-  model.on(["expanded", "matches", "page_size"], draw)
+  model.on("nodes", () => { index(); if (model.selected != null) reveal(model.selected); redraw() })
+  model.on(["expanded", "matches", "page_size"], () => redraw())
   function reveal(path) {
     // draw enough pages of the parent's children to include PATH
     const p = parentOf(path)
@@ -293,7 +307,7 @@ export function render({ model, el }) {
   model.on("selected", () => {
     if (model.selected != null) { focused = model.selected; reveal(model.selected) }
     scrollPending = true
-    draw()
+    redraw()
   })
   model.on("filter", () => { if (filter.value !== model.filter) filter.value = model.filter })
 
@@ -314,7 +328,8 @@ _CSS = """
 .tv-list { flex: 1 1 auto; min-height: 0; overflow: auto; border: 1px solid #d0d7de;
            border-radius: 4px; background: #fff; padding: 2px 0; }
 .tv-row { display: flex; align-items: center; gap: 4px; min-height: 24px; padding-right: 8px;
-          white-space: nowrap; cursor: pointer; user-select: none; }
+          white-space: nowrap; cursor: pointer; user-select: none;
+          content-visibility: auto; contain-intrinsic-size: auto 24px; }  /* lay out what shows */
 .tv-row:hover { background: #f3f4f6; }
 .tv-row[aria-selected="true"] { background: #dbeafe; }
 .tv-row:focus { outline: none; }
