@@ -1,6 +1,7 @@
 """TreeView: the hierarchy as an expandable tree (Panel and Bokeh have none), drawn by a few lines
 of plain DOM JavaScript in a :class:`panel.custom.JSComponent` — no network, no framework, so it
-runs the same under ``panel serve`` and in the Pyodide worker of the built site.
+runs the same under ``panel serve`` and in the Pyodide worker of the built site (whose page loads
+es-module-shims, through which Panel imports a component's module).
 
 Parameters (all synced both ways with the page):
 
@@ -10,8 +11,9 @@ Parameters (all synced both ways with the page):
               ``count`` is a group's number of direct members; None means not known yet (lazy).
 ``selected``  the selected node's path, or None. The user's click / Enter / Space sets it; when
               the host sets it, the node is highlighted, its ancestors (and itself, if a group)
-              expanded and it is scrolled into view. Either way the host's watcher sees one change, so a host that
-              reacts only when the value differs from its own state needs no re-entrancy flag.
+              expanded and it is scrolled into view. Either way the host's watcher sees one
+              change and the page sends nothing back, so a host that acts only when the value
+              differs from its own state needs no re-entrancy flag.
 ``expanded``  paths of the expanded groups (the root ``""`` by default). The user toggles them;
               the host may set them. An expanded group with no child in ``nodes`` and a
               ``count`` other than 0 shows "loading…" until the host adds its children (or sets
