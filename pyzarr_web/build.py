@@ -61,6 +61,9 @@ PYODIDE_CORE = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_std
 BOKEH_JS = ["bokeh.min.js", "bokeh-widgets.min.js", "bokeh-tables.min.js"]
 #: Panel assets served to the page (from the panel wheel, relative to panel/dist).
 PANEL_ASSETS = ["panel.min.js", "css/", "bundled/theme/"]
+#: es-module-shims from the panel wheel: panel.custom components (the tree view) load their ES
+#: module with its ``importShim``, which Panel would otherwise fetch from its CDN.
+PANEL_ESM_SHIMS = "panel/dist/bundled/reactiveesm/es-module-shims@^1.10.0/dist/es-module-shims.min.js"
 
 
 #: Standard-library parts left out of the re-packed (precompiled) python_stdlib.zip: developer
@@ -770,7 +773,8 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
                 target = pn_root / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(zf.read(info))
-    scripts.append(f"panel/{pn_ver}/dist/panel.min.js")
+        (pn_root / "es-module-shims.min.js").write_bytes(zf.read(PANEL_ESM_SHIMS))
+    scripts += [f"panel/{pn_ver}/dist/panel.min.js", f"panel/{pn_ver}/dist/es-module-shims.min.js"]
     manifest["scripts"] = scripts
     manifest["panel_cdn_root"] = "panel/"
 

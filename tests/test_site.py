@@ -107,3 +107,15 @@ def test_manifest_is_inlined(page, http_server):
     page.goto(http_server.url + "/")
     manifest = json.loads(page.locator("#pyzarr-manifest").text_content())
     assert manifest["archives"] and manifest["worker"].startswith("app/worker.")
+
+
+def test_panel_custom_components_can_load_their_module(page, http_server):
+    """panel.custom components (the tree view) import their ES module with es-module-shims'
+    importShim, which Panel would fetch from its CDN: the site ships it, in shim mode."""
+    page.goto(http_server.url + "/")
+    page.wait_for_function("() => window.Bokeh && window.Bokeh.Panel && window.importShim", timeout=30_000)
+    value = page.evaluate("""async () => {
+        const url = URL.createObjectURL(new Blob(["export default 6 * 7"], {type: "text/javascript"}))
+        return (await window.importShim(url)).default }""")
+    assert value == 42
+    assert page.external_requests == [] and page.console_errors == []

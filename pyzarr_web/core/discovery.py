@@ -84,6 +84,13 @@ def multiscale_levels(attributes: dict) -> list[str]:
                               for _, paths in _multiscales(ns) for p in paths))
 
 
+def multiscale_kind(attributes: dict) -> str | None:
+    """"label" for an OME-NGFF label image, "image" for any other multiscale group, else None."""
+    if not multiscale_levels(attributes):
+        return None
+    return "label" if any("image-label" in ns for ns in _namespaces(attributes)) else "image"
+
+
 def group_references(attributes: dict) -> list[tuple[int, str]]:
     """(levels up, relative path) pairs a group's attributes refer to: 0 = below this group,
     1 = below its parent."""

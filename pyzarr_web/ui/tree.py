@@ -1,7 +1,14 @@
 """The hierarchy as the tree widget shows it: groups expand lazily, a filter shows matches and
-their ancestors, and each array line shows its shape and dtype at a glance."""
+their ancestors, and each array line shows its shape and dtype at a glance.
+
+:meth:`TreeModel.rows` gives the plain dicts :class:`pyzarr_web.ui.treeview.TreeView` draws;
+:func:`matching` is the filter both use."""
 
 from __future__ import annotations
+
+from typing import Iterable
+
+from pyzarr_web.core.discovery import multiscale_kind
 
 INDENT = "\u00a0\u00a0\u00a0"  # non-breaking: <option> text keeps it
 
@@ -18,6 +25,26 @@ def ancestors(path: str) -> list[str]:
         out.append(parent)
         parent = parent_of(parent)
     return out
+
+
+def matching(paths: Iterable[str], needle: str) -> list[str]:
+    """Those of PATHS whose name contains NEEDLE (case-insensitive), with their ancestors for
+    context, in the order of PATHS."""
+    paths = list(paths)
+    needle = needle.lower()
+    hits = {p for p in paths if p and needle in p.rsplit("/", 1)[-1].lower()}
+    keep = hits | {a for p in hits for a in ancestors(p)}
+    return [p for p in paths if p in keep]
+
+
+def row(node, count: int | None) -> dict:
+    """One node as the tree view's plain dict (COUNT: its direct members, None if not known yet)."""
+    if node.kind == "array":
+        meta = node.metadata
+        return {"path": node.path, "name": node.name, "kind": "array", "shape": list(meta.shape),
+                "dtype": str(meta.dtype), "count": None, "multiscale": None}
+    return {"path": node.path, "name": node.name, "kind": "group", "shape": None, "dtype": None,
+            "count": count, "multiscale": multiscale_kind(node.attributes)}
 
 
 class TreeModel:
@@ -49,10 +76,12 @@ class TreeModel:
 
     def matching(self, needle: str) -> list[str]:
         """Paths whose name contains NEEDLE (case-insensitive), with their ancestors for context."""
-        needle = needle.lower()
-        hits = {p for p in self.nodes if p and needle in p.rsplit("/", 1)[-1].lower()}
-        keep = hits | {a for p in hits for a in ancestors(p)}
-        return [p for p in self.nodes if p in keep]
+        return matching(self.nodes, needle)
+
+    def rows(self) -> list[dict]:
+        """Every node as :class:`~pyzarr_web.ui.treeview.TreeView` takes it, in the order given
+        (a walk lists every node, so each group's member count is known)."""
+        return [row(node, len(self.children.get(path, []))) for path, node in self.nodes.items()]
 
     def label(self, path: str, selected: str | None) -> str:
         node = self.nodes[path]
