@@ -50,8 +50,8 @@ def open_explorer(page, http_server, store_path, query: str = "") -> None:
     page.evaluate("() => window.zarrExplorer.ready")
 
 
-def tree_labels(page) -> list[str]:
-    return page.locator("select option").all_inner_texts()
+def tree_row(page, path: str):
+    return page.locator(f".tv-row[role=treeitem][data-path='{path}']")
 
 
 def wait_for_image(page, shape):
@@ -64,16 +64,14 @@ def wait_for_image(page, shape):
 def test_tree_then_image_matches_numpy(page, http_server, tmp_path, zarr_format, compressor):
     store, cube, image = write_store(tmp_path, zarr_format, compressor)
     open_explorer(page, http_server, store)
-    page.get_by_role("option", name="climate").first.wait_for()
-    labels = tree_labels(page)
-    assert any("climate" in label for label in labels) and any("images" in label for label in labels)
+    tree_row(page, "climate").wait_for()
+    assert tree_row(page, "images").get_attribute("aria-expanded") == "false"
 
-    # selecting a group expands it lazily; its array then shows shape and dtype
-    page.locator("select").first.select_option(label=next(label for label in labels if "images" in label))
-    page.get_by_role("option", name="gradient").first.wait_for()
-    gradient = next(label for label in tree_labels(page) if "gradient" in label)
-    assert "96×80" in gradient and "uint16" in gradient
-    page.locator("select").first.select_option(label=gradient)
+    # selecting a group expands it; its array then shows shape and dtype
+    tree_row(page, "images").click()
+    tree_row(page, "images/gradient").wait_for()
+    assert tree_row(page, "images/gradient").text_content() == "gradient96×80 uint16"
+    tree_row(page, "images/gradient").click()
 
     stats = wait_for_image(page, image.shape)
     assert stats["min"] == image.min() and stats["max"] == image.max()
@@ -92,4 +90,24 @@ def test_the_plot_canvas_shows_an_image(page, http_server, tmp_path):
 
     pixels = imagecodecs.png_decode(png).astype("f8")
     assert pixels[..., :3].std() > 10, "the plot canvas is blank"
+    assert page.external_requests == [] and not [e for e in page.console_errors if "favicon" not in e]
+
+
+def test_tree_keyboard_filter_and_api_selection_in_the_page(page, http_server, tmp_path):
+    """The tree view (a panel.custom component) in the product: Pyodide worker, built site."""
+    store, _, image = write_store(tmp_path, 3, "gzip")
+    open_explorer(page, http_server, store)
+    tree_row(page, "images").click()
+    tree_row(page, "images/gradient").click()
+    wait_for_image(page, image.shape)
+    page.keyboard.press("ArrowUp")  # back to the group, by keyboard
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.zarrExplorer.state().path === 'images'")
+    page.locator(".tv-filter").fill("cub")
+    page.wait_for_selector(".tv-row[data-path='climate/cube']")
+    assert [tree_row(page, p).count() for p in ("", "climate", "images")] == [1, 1, 0]
+    page.locator(".tv-filter").fill("")
+    page.evaluate("() => window.zarrExplorer.select('climate/cube')")
+    page.wait_for_selector(".tv-row[data-path='climate/cube'][aria-selected=true]")
+    assert page.locator(".tv-row[aria-selected=true]").count() == 1
     assert page.external_requests == [] and not [e for e in page.console_errors if "favicon" not in e]

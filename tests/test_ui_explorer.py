@@ -44,11 +44,12 @@ async def test_tree_select_slider_and_dimensions_follow_numpy(cube_store):
     explorer = Explorer()
     await explorer.open(str(path))
     await settle(explorer)
-    assert list(explorer.tree.options.values()) == ["", "grp"]  # groups expand lazily
-    explorer.select("grp")
+    assert [n["path"] for n in explorer.tree.nodes] == ["", "grp", "grp/cube"]
+    assert explorer.tree.expanded == [""] and explorer.tree.selected == ""
+    explorer.tree.selected = "grp"  # as a click in the page does
     await settle(explorer)
-    assert list(explorer.tree.options.values()) == ["", "grp", "grp/cube"]
-    assert "[1]" in list(explorer.tree.options)[1]
+    assert explorer.viewer.path == "grp" and explorer.tree.expanded == ["", "grp"]
+    assert explorer.tree.nodes[1]["count"] == 1
     explorer.select("grp/cube")
     await settle(explorer)
     assert explorer.status == "idle" and explorer.view_summary["shape"] == [40, 30]
@@ -78,10 +79,10 @@ async def test_tree_filter_shows_matches_with_their_ancestors(cube_store):
     explorer = Explorer()
     await explorer.open(str(path))
     await settle(explorer)
-    explorer.filter_input.value_input = "CUB"
-    assert list(explorer.tree.options.values()) == ["", "grp", "grp/cube"]
-    explorer.filter_input.value_input = "nothing"
-    assert list(explorer.tree.options.values()) == []
+    explorer.tree.filter = "CUB"
+    assert explorer.tree.matches == ["", "grp", "grp/cube"]
+    explorer.tree.filter = "nothing"
+    assert explorer.tree.matches == []
 
 
 async def test_store_errors_are_shown_and_the_app_keeps_working(cube_store, tmp_path):

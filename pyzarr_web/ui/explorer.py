@@ -26,6 +26,7 @@ from pyzarr_web.ui.plots import Histogram, ImagePlot, LinePlot, Placement
 from pyzarr_web.ui.slicing import ViewSpec, stride_for
 from pyzarr_web.ui.table import ValueTable
 from pyzarr_web.ui.tree import TreeModel
+from pyzarr_web.ui.treeview import TreeView
 from pyzarr_web.ui.values import is_numeric, robust_limits, sample, summarise, to_float
 from pyzarr_web.ui.viewer import TABS, Viewer
 
@@ -137,8 +138,7 @@ class Explorer(param.Parameterized):
                                               stylesheets=[_NARROW_SHRINK])
         self.open_button = pn.widgets.Button(label="Open", color="primary", width=70)
         self.sidebar_toggle = pn.widgets.Toggle(label="☰ Tree", value=True, width=80)
-        self.filter_input = pn.widgets.TextInput(placeholder="Filter by name", sizing_mode="stretch_width")
-        self.tree = pn.widgets.Select(options={}, size=24, sizing_mode="stretch_width", css_classes=["pzw-tree"])
+        self.tree = TreeView(height=480, sizing_mode="stretch_width")
         self.tree_error = _text_pane()
         self.empty_pane = _text_pane(_escaped(_EMPTY_STORE, "pzw-empty"))
         self.group_pane = _text_pane()
@@ -174,8 +174,7 @@ class Explorer(param.Parameterized):
         self.open_button.on_click(lambda _event: self.open(self.url_input.value))
         self.retry_button.on_click(lambda _event: self.retry())
         self.url_input.param.watch(lambda _event: self.open(self.url_input.value), "enter_pressed")
-        self.filter_input.param.watch(lambda _event: self._fill_tree(), "value_input")
-        self.tree.param.watch(lambda event: self.select(event.new), "value")
+        self.tree.param.watch(lambda event: self.select(event.new), "selected")
         self.selection_input.param.watch(lambda event: self.set_selection(event.new), "enter_pressed")
         for axis, widget in enumerate((self.y_dim, self.x_dim)):
             widget.param.watch(lambda event, axis=axis: self._pick_displayed(axis, event.new), "value")
@@ -190,7 +189,7 @@ class Explorer(param.Parameterized):
                          align="center", stylesheets=[_NARROW_HIDDEN]),
             self.sidebar_toggle, self.url_input, self.open_button, sizing_mode="stretch_width",
             stylesheets=[_NARROW_FIT])
-        sidebar = pn.Column(self.filter_input, self.tree, self.tree_error, width=SIDEBAR_WIDTH,
+        sidebar = pn.Column(self.tree, self.tree_error, width=SIDEBAR_WIDTH,
                             sizing_mode="stretch_height", visible=self.sidebar_toggle.param.value,
                             stylesheets=[_NARROW_SIDEBAR])
         self.array_controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part,
@@ -291,7 +290,7 @@ class Explorer(param.Parameterized):
         self._hierarchy, self._node, self._array = None, None, None
         self.loader.forget()
         self._tree = TreeModel([])
-        self._fill_tree()
+        self.tree.param.update(nodes=[], selected=None, expanded=[""], filter="")
         self.tree_error.object = ""
         self._clear_node_views()
         self.empty_pane.visible = not url
@@ -305,6 +304,7 @@ class Explorer(param.Parameterized):
             self.tree_error.object = _error_html(f"Could not open {url}", exc)
             raise
         self._hierarchy = hierarchy
+        self.tree.nodes = self._tree.rows()
         self.tree_error.object = self._listing_notice()
 
     def _listing_notice(self) -> str:
@@ -316,13 +316,6 @@ class Explorer(param.Parameterized):
             "adding &path=… to the URL, or consolidate the store (zarr.consolidate_metadata)."]
         notes += h.problems[:5]
         return _escaped("\n".join(notes), "pzw-status")
-
-    def _fill_tree(self) -> None:
-        """Show the tree's visible lines. Options and value change in one update: a Select given
-        options without its value would pick the first option itself."""
-        path = self.viewer.path
-        options = self._tree.options(self.filter_input.value_input or "", path)
-        self.tree.param.update(options=options, value=path if path in options.values() else None)
 
     # ------------------------------------------------------------- selection
     def select(self, node_path: str | None) -> asyncio.Task | None:
@@ -345,13 +338,16 @@ class Explorer(param.Parameterized):
     async def _select_node(self, node_path: str) -> None:
         self._node = self._array = None
         self._clear_node_views()
-        self._fill_tree()
+        self.tree.selected = node_path
         try:
             node = self._tree.nodes.get(node_path) or await self._hierarchy.node(node_path)
         except Exception as exc:
             hint = "Pick a node in the tree, or check the path." if isinstance(exc, NodeNotFoundError) else None
             self.view_error.object = _error_html(f"Could not open /{node_path}", exc, hint)
             raise
+        if node_path not in self._tree.nodes:  # found by path: HTTP could not list it
+            self._tree = TreeModel([*self._tree.nodes.values(), node])
+            self.tree.nodes = self._tree.rows()
         self.attrs_pane.object = dict(node.attributes)
         if node.kind == "group":
             self._node = node
