@@ -196,6 +196,22 @@ def open_page(browser, origin: str):
 
 
 @contextlib.contextmanager
+def booted_explorer(browser, http_server, query: str = "", viewport: dict | None = None):
+    """A page of its own with the explorer booted at ``/?QUERY`` (ready for zarrExplorer calls);
+    on leaving, asserts that nothing was requested from another origin, and closes it."""
+    page = open_page(browser, http_server.url)
+    if viewport:
+        page.set_viewport_size(viewport)
+    page.goto(f"{http_server.url}/" + (f"?{query}" if query else ""))
+    page.evaluate("() => window.zarrExplorer.ready")
+    try:
+        yield page
+        assert page.external_requests == []
+    finally:
+        page.context.close()
+
+
+@contextlib.contextmanager
 def booted_harness(request, stores: Path):
     """tests/browser_harness.py's Harness serving STORES, booted in the session's Chromium (for
     harness fixtures); fails, never skips, when it cannot run."""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import zarr
 
-from conftest import open_page
+from conftest import booted_explorer
 
 pytestmark = pytest.mark.browser
 
@@ -34,14 +34,9 @@ def page(browser, http_server, tmp_path_factory):
     root["group"].attrs["about"] = "a group with one cube"
     zarr.consolidate_metadata(path)
     url = http_server.add_store(path)
-    page = open_page(browser, http_server.url)
-    page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{http_server.url}/")
-    page.evaluate("() => window.zarrExplorer.ready")
-    page.store_url = url
-    yield page
-    assert page.external_requests == []
-    page.context.close()
+    with booted_explorer(browser, http_server, viewport={"width": 1280, "height": 800}) as page:
+        page.store_url = url
+        yield page
 
 
 def controls(page) -> list[dict]:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import zarr
 
-from conftest import REPO, open_page
+from conftest import REPO, booted_explorer
 
 pytestmark = pytest.mark.browser
 SHOTS = REPO / "test-output" / "screenshots"
@@ -68,15 +68,10 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def explorer(browser, http_server, store):
-    path, _ = store
-    url = http_server.add_store(path)
-    page = open_page(browser, http_server.url)
-    page.goto(f"{http_server.url}/?store={url}")
-    page.evaluate("() => window.zarrExplorer.ready")
-    page.store_url = url
-    yield page
-    assert page.external_requests == []
-    page.context.close()
+    url = http_server.add_store(store[0])
+    with booted_explorer(browser, http_server, f"store={url}") as page:
+        page.store_url = url
+        yield page
 
 
 def api(page, method: str, *args):
@@ -235,16 +230,18 @@ def test_back_and_forward_move_between_nodes(explorer):
 
 
 def test_a_shared_url_restores_the_view(browser, http_server, store):
-    page = open_page(browser, http_server.url)
-    try:
-        url = http_server.add_store(store[0])
-        page.goto(f"{http_server.url}/?store={url}&path=ocean/sst&select=4,:,:&cmap=magma&clim=5,12")
-        page.evaluate("() => window.zarrExplorer.ready")
+    url = http_server.add_store(store[0])
+    query = f"store={url}&path=ocean/sst&select=4,:,:&cmap=magma&clim=5,12&log=1&view=info"
+    with booted_explorer(browser, http_server, query) as page:
         page.wait_for_function("() => window.zarrExplorer.state().path === 'ocean/sst'")
         state = settle(page)
         assert state["selection"] == "4,:,:" and state["view"]["shape"] == [30, 40]
+        page.get_by_text("Compression ratio").or_(page.get_by_text("Stored size")).first.wait_for()  # the Info tab
+        assert "log=1" in page.url and "view=info" in page.url and "clim=5,12" in page.url
+        tab(page, "Data")
+        page.wait_for_function("() => !window.location.search.includes('view=')")
+        page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('pzw-image') !== null")
         mapper = page.evaluate("""() => { const r = Bokeh.documents[0].get_model_by_name('pzw-image');
-            const m = r.glyph.color_mapper; return [m.low, m.high, m.palette[0]]; }""")
-        assert mapper[:2] == [5, 12] and mapper[2].lower() in ("#000003", "#000004")  # magma starts near black
-    finally:
-        page.context.close()
+            const m = r.glyph.color_mapper; return [m.type, m.low, m.high, m.palette[0]]; }""")
+        assert mapper[:2] == ["LogColorMapper", 5] and mapper[2] >= 12  # a log scale spans a decade at least
+        assert mapper[3].lower() in ("#000003", "#000004")  # magma starts near black
