@@ -10,7 +10,7 @@ import numpy as np
 
 from .errors import BudgetError, MetadataError
 from .indexing import chunk_plan, final_view, normalize, out_shape, parse_selection
-from .metadata import ArrayMetadata
+from .metadata.model import ArrayMetadata
 from .store import Store
 from .wrappers import FetchCounter
 

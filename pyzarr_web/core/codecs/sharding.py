@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CodecError, MetadataError
+from ..metadata.fields import Fields
 from ..indexing import chunk_plan, sub_dims
 from ..store import RangeRequest, Store, SuffixRequest
 from .base import ArrayBytesCodec, ChunkSpec, register
@@ -23,17 +24,19 @@ _DEFAULT_INDEX_CODECS = [{"name": "bytes", "configuration": {"endian": "little"}
 
 @register("sharding_indexed")
 class ShardingCodec(ArrayBytesCodec):
-    def __init__(self, config: dict):
-        self.chunk_shape = tuple(int(c) for c in config["chunk_shape"])
-        self.inner = build_v3(config["codecs"])
-        self.index_codecs = build_v3(config.get("index_codecs") or _DEFAULT_INDEX_CODECS)
-        self.index_location = config.get("index_location", "end")
-        if self.index_location not in ("start", "end"):
-            raise MetadataError(f"sharding: bad index_location {self.index_location!r}")
+    def __init__(self, config: Fields):
+        self.chunk_shape = config.shape("chunk_shape", lo=1)
+        self.inner = build_v3(config.items("codecs"))
+        self.index_codecs = build_v3(config.items("index_codecs", _DEFAULT_INDEX_CODECS))
+        self.index_location = config.text("index_location", ("start", "end"), "end")
         if self.index_codecs.array_array or not all(
                 isinstance(c, Checksum) for c in self.index_codecs.bytes_bytes):
             raise MetadataError("sharding: only bytes + checksum index codecs are supported "
                                 "(a compressed index has no fixed size to range-read)")
+
+    def check(self, spec: ChunkSpec) -> None:
+        """Refuse inner chunks that do not tile the shard ``spec`` (MetadataError)."""
+        self._grid(spec)
 
     def _grid(self, spec: ChunkSpec) -> tuple[int, ...]:
         if len(spec.shape) != len(self.chunk_shape) or any(
