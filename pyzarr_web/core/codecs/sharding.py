@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CodecError, MetadataError
-from ..metadata.fields import Fields
+from ..metadata.fields import INT64_MAX, Fields
 from ..indexing import chunk_plan, sub_dims
 from ..store import RangeRequest, Store, SuffixRequest
 from .base import ArrayBytesCodec, ChunkSpec, register
@@ -68,15 +68,23 @@ class ShardingCodec(ArrayBytesCodec):
     def _inner_spec(self, spec: ChunkSpec) -> ChunkSpec:
         return spec.with_(shape=self.chunk_shape, order="C")
 
-    def _wanted(self, index, selection, key):
-        """Plan of inner chunks: (coords, sel, out sel, RangeRequest or None when missing)."""
+    def _wanted(self, index, selection, spec: ChunkSpec, key: str, size: int | None = None):
+        """Plan of inner chunks: (coords, sel, out sel, RangeRequest or None when missing).
+        Index entries are checked before anything is requested: no inner chunk can be larger
+        than its codecs may produce, nor end past ``size`` (the shard's, when known)."""
+        most = self.inner.max_encoded_nbytes(self._inner_spec(spec))
         plan = []
         for coords, csel, osel in chunk_plan(sub_dims(selection), self.chunk_shape):
-            offset, nbytes = index[coords]
+            offset, nbytes = (int(v) for v in index[coords])
             if offset == _MISSING and nbytes == _MISSING:
                 plan.append((coords, csel, osel, None))
-            else:
-                plan.append((coords, csel, osel, RangeRequest(int(offset), int(nbytes))))
+                continue
+            end = size if size is not None else INT64_MAX
+            if nbytes > most or offset + nbytes > end:
+                raise CodecError(f"shard {key!r}: index entry of inner chunk {coords} (offset "
+                                 f"{offset}, {nbytes} bytes) lies outside the shard or exceeds "
+                                 f"the {most} bytes an inner chunk can take (corrupt index)")
+            plan.append((coords, csel, osel, RangeRequest(offset, nbytes)))
         return plan
 
     def _place(self, plan, datas, spec: ChunkSpec, out: np.ndarray, key: str, tick: Tick):
@@ -111,7 +119,7 @@ class ShardingCodec(ArrayBytesCodec):
             out[...] = spec.fill_value
             tick(self.count_reads(spec, selection))
             return
-        plan = self._wanted(self._parse_index(raw, grid, key), selection, key)
+        plan = self._wanted(self._parse_index(raw, grid, key), selection, spec, key)
         present = [p for p in plan if p[3] is not None]
         fetched = iter(await store.get_ranges(key, [p[3] for p in present]))
         datas = [None if p[3] is None else next(fetched) for p in plan]
@@ -127,7 +135,8 @@ class ShardingCodec(ArrayBytesCodec):
         n = self._index_nbytes(grid)
         raw = data[-n:] if self.index_location == "end" else data[:n]
         whole = tuple(slice(0, s, 1) for s in spec.shape)
-        plan = self._wanted(self._parse_index(raw, grid, "shard"), whole, "shard")
+        plan = self._wanted(self._parse_index(raw, grid, "shard"), whole, spec, "shard",
+                            len(data))
         datas = [None if r is None else data[r.offset:r.offset + r.length] for *_, r in plan]
         out = np.empty(spec.shape, spec.dtype)
         self._place(plan, datas, spec, out, "shard", lambda n: None)
