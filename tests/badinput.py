@@ -307,3 +307,95 @@ META_CASES = [
     MetaCase("v3c-100k-members", "v3c", many_entries(3, 100_000),
              ["entries", "limit of 10000"]),
 ]
+
+
+# ------------------------------------------------------------------------------ chunks
+
+#: a chunk that compresses into real blocks (blosc stores tiny chunks uncompressed)
+CHUNK = (np.arange(64 * 64) // 7).astype("<i4").reshape(64, 64)
+
+
+def compressors() -> dict[str, Any]:
+    from numcodecs import BZ2, LZ4, LZMA, Blosc, GZip, Zlib, Zstd
+    return {"zlib": Zlib(1), "gzip": GZip(1), "bz2": BZ2(1), "lzma": LZMA(),
+            "zstd": Zstd(1), "lz4": LZ4(), "blosc-lz4": Blosc("lz4", shuffle=1),
+            "blosc-zstd": Blosc("zstd", shuffle=2), "blosc-memcpy": Blosc("lz4", clevel=0)}
+
+
+CODECS = list(compressors())
+#: a compressed chunk of 32 MiB of zeros where 16 KiB are expected
+BOMB_BYTES = 32 << 20
+
+
+def write_codec_store(path: Path, codec: str) -> Path:
+    """A v2 root array of one 64×64 int32 chunk ('0.0') compressed with ``codec``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zarr.create_array(str(path), shape=CHUNK.shape, chunks=CHUNK.shape, dtype="<i4",
+                          zarr_format=2, compressors=compressors()[codec])[:] = CHUNK
+    return path
+
+
+def corrupt_chunk(path: Path, codec: str, how: str) -> None:
+    chunk = path / "0.0"
+    good = chunk.read_bytes()
+    if how == "truncated":
+        bad = good[:len(good) // 2]
+    elif how == "garbage":
+        bad = b"\xa5" * len(good)
+    elif how == "empty":
+        bad = b""
+    else:  # bomb
+        bad = bytes(compressors()[codec].encode(bytes(BOMB_BYTES)))
+    chunk.write_bytes(bad)
+
+
+CHUNK_DAMAGE = ["truncated", "garbage", "empty", "bomb"]
+
+
+# ------------------------------------------------------------------------------ shard indexes
+
+MISSING = 2**64 - 1
+
+
+def shard_index(path: Path) -> tuple[bytes, np.ndarray]:
+    """The first shard's bytes and its index entries (inner chunk → [offset, nbytes])."""
+    raw = (path / "c" / "0" / "0").read_bytes()
+    return raw, np.frombuffer(raw[-68:-4], "<u8").reshape(4, 2).copy()
+
+
+def write_shard_index(path: Path, raw: bytes, index: np.ndarray, fix_crc: bool = True) -> None:
+    import crc32c
+    body = index.astype("<u8").tobytes()
+    crc = crc32c.crc32c(body).to_bytes(4, "little") if fix_crc else raw[-4:]
+    (path / "c" / "0" / "0").write_bytes(raw[:-68] + body + crc)
+
+
+def damage_shard(path: Path, how: str) -> None:
+    raw, index = shard_index(path)
+    size = len(raw)
+    entries = {
+        "offset-2pow63": (2**63, int(index[0, 1])),
+        "offset-2pow63-minus-8": (2**63 - 8, 4),
+        "nbytes-2pow40": (0, 2**40),
+        "offset-past-end": (size + 100, 10),
+        "length-past-end": (0, size + 50),
+        "half-missing": (MISSING, 8),
+        "overlapping": tuple(int(v) for v in index[0]),
+        "missing": (MISSING, MISSING),
+    }
+    if how == "index-truncated":
+        (path / "c" / "0" / "0").write_bytes(raw[-30:])
+    elif how == "crc-mismatch":
+        index[0, 0] += 1
+        write_shard_index(path, raw, index, fix_crc=False)
+    else:
+        index[1] = entries[how]
+        write_shard_index(path, raw, index)
+
+
+SHARD_DAMAGE = ["offset-2pow63", "offset-2pow63-minus-8", "nbytes-2pow40", "offset-past-end",
+                "length-past-end", "half-missing", "overlapping", "missing", "index-truncated",
+                "crc-mismatch"]
+#: damage zarr-python reads without error: the reader must return exactly its data
+SHARD_READABLE = {"overlapping", "missing"}

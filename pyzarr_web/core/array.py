@@ -174,11 +174,15 @@ class ZarrArray:
         if not touched:
             return
         unit = self.metadata.chunk_spec(tuple(self.chunks)).max_nbytes
+        sharding = self.metadata.sharding
+        if sharding is not None:  # a shard's index is read whole too
+            unit = max(unit, sharding.index_nbytes(self.metadata.chunk_spec()))
         if unit > self.chunk_budget_bytes:
             raise BudgetError(
-                f"{where}: its chunks ({self._key((0,) * self.ndim)} …) hold {self.chunks} "
-                f"elements, up to {_human(unit)} each decoded, more than the per-chunk budget of "
-                f"{_human(self.chunk_budget_bytes)}: this store cannot be read here")
+                f"{where}: one chunk ({self._key((0,) * self.ndim)}: {self.chunks} elements"
+                f"{', or its shard index' if sharding else ''}) takes up to {_human(unit)} in "
+                f"memory, more than the per-chunk budget of {_human(self.chunk_budget_bytes)}: "
+                f"this array cannot be read here")
         if touched > self.max_chunks:
             raise BudgetError(
                 f"{where} touches {touched} chunks of {self.chunks} elements, more than the "

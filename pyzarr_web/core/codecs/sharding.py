@@ -45,6 +45,10 @@ class ShardingCodec(ArrayBytesCodec):
                                 f"shard shape {spec.shape}")
         return tuple(s // c for s, c in zip(spec.shape, self.chunk_shape))
 
+    def index_nbytes(self, spec: ChunkSpec) -> int:
+        """Size of the index of a shard of ``spec`` (it is read whole before any chunk)."""
+        return self._index_nbytes(self._grid(spec))
+
     def _index_spec(self, grid) -> ChunkSpec:
         return ChunkSpec((*grid, 2), np.dtype("uint64"))
 
