@@ -7,7 +7,7 @@ import re
 
 #: C0 and C1 controls (newline, ESC, BEL …), DEL, line/paragraph separators and the bidi
 #: embeddings, overrides, isolates and marks that reorder what follows them on screen
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def _escape(match: re.Match) -> str:
@@ -18,4 +18,4 @@ def _escape(match: re.Match) -> str:
 def safe(text: str) -> str:
     """``text`` with every unsafe character written as a visible escape (``\\x1b``,
     ``\\u202e``): one output line stays one line and no escape sequence runs."""
-    return _UNSAFE.sub(_escape, text)
+    return UNSAFE.sub(_escape, text)

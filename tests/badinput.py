@@ -399,3 +399,63 @@ SHARD_DAMAGE = ["offset-2pow63", "offset-2pow63-minus-8", "nbytes-2pow40", "offs
                 "crc-mismatch"]
 #: damage zarr-python reads without error: the reader must return exactly its data
 SHARD_READABLE = {"overlapping", "missing"}
+
+
+# ------------------------------------------------------------------------------ resource limits
+
+def metadata_only(path: Path, **create) -> Path:
+    """A v3 root array written by zarr-python without any chunk (reads give the fill value)."""
+    if not path.exists():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            zarr.create_array(str(path), zarr_format=3, fill_value=7, **create)
+    return path
+
+
+LIMITS = {
+    # name: (create kwargs, selection, expected error text)
+    "whole-1e12-elements": (dict(shape=(10**6, 10**6), chunks=(1000, 1000), dtype="u1"),
+                            "...", "more than the budget of 512.0 MiB"),
+    "chunk-of-1e9-elements": (dict(shape=(10**9,), chunks=(10**9,), dtype="u1"), "0:10",
+                              "more than the per-chunk budget"),
+    "million-one-element-chunks": (dict(shape=(10**6,), chunks=(1,), dtype="u1"), "...",
+                                   "touches 1000000 chunks"),
+    "strided-over-tiny-chunks": (dict(shape=(10**8,), chunks=(10,), dtype="u1"), "::500",
+                                 "touches 200000 chunks"),
+    "shard-index-of-1e9-entries": (dict(shape=(10**9,), chunks=(1,), shards=(10**9,),
+                                        dtype="u1"), "0:10", "or its shard index"),
+}
+
+
+
+# ------------------------------------------------------------------------------ pickle
+
+class Marker:
+    """Unpickling this creates the file ``path`` (what an attacker's payload would do)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.path),))
+
+
+def write_pickle_store(path: Path, zarr_format: int, payload: bytes) -> Path:
+    """A string array rewritten to use the pickle codec, its chunk replaced by ``payload``."""
+    if path.exists():
+        return path
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zarr.create_array(str(path), shape=(1,), chunks=(1,), dtype=str,
+                          zarr_format=zarr_format)[:] = ["x"]
+    doc_key = ".zarray" if zarr_format == 2 else "zarr.json"
+    doc = json.loads((path / doc_key).read_text())
+    if zarr_format == 2:
+        doc.update(dtype="|O", filters=[{"id": "pickle"}], compressor=None)
+        chunk = path / "0"
+    else:
+        doc["codecs"] = [{"name": "numcodecs.pickle"}]
+        chunk = path / "c" / "0"
+    (path / doc_key).write_text(json.dumps(doc))
+    chunk.write_bytes(payload)
+    return path

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 import time
@@ -22,13 +21,14 @@ import pytest
 import zarr
 from click.testing import CliRunner
 
-from badinput import (CHUNK, CHUNK_DAMAGE, CODECS, SHARD_DAMAGE, SHARD_READABLE, corrupt_chunk,
-                      damage_shard, write_base, write_codec_store)
+from badinput import (CHUNK_DAMAGE, CODECS, LIMITS, SHARD_DAMAGE, SHARD_READABLE, Marker,
+                      corrupt_chunk, damage_shard, metadata_only, write_base, write_codec_store,
+                      write_pickle_store)
 from pyzarr_web.cli import main
-from pyzarr_web.core import (BudgetError, CodecError, Hierarchy, MetadataError, StoreError,
+from pyzarr_web.core import (BudgetError, CodecError, Hierarchy, StoreError,
                              ZarrError, open_store)
 from pyzarr_web.serve import make_app, run_in_thread
-from pyzarr_web.terminal import _UNSAFE
+from pyzarr_web.terminal import UNSAFE, safe
 
 
 @pytest.fixture(scope="session")
@@ -154,30 +154,6 @@ async def test_damaged_shard_index(how, where, served, base_cache):
 
 # ------------------------------------------------------------------------------ resource limits
 
-def metadata_only(path: Path, **create) -> Path:
-    """A v3 root array written by zarr-python without any chunk (reads give the fill value)."""
-    if not path.exists():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            zarr.create_array(str(path), zarr_format=3, fill_value=7, **create)
-    return path
-
-
-LIMITS = {
-    # name: (create kwargs, selection, expected error text)
-    "whole-1e12-elements": (dict(shape=(10**6, 10**6), chunks=(1000, 1000), dtype="u1"),
-                            "...", "more than the budget of 512.0 MiB"),
-    "chunk-of-1e9-elements": (dict(shape=(10**9,), chunks=(10**9,), dtype="u1"), "0:10",
-                              "more than the per-chunk budget"),
-    "million-one-element-chunks": (dict(shape=(10**6,), chunks=(1,), dtype="u1"), "...",
-                                   "touches 1000000 chunks"),
-    "strided-over-tiny-chunks": (dict(shape=(10**8,), chunks=(10,), dtype="u1"), "::500",
-                                 "touches 200000 chunks"),
-    "shard-index-of-1e9-entries": (dict(shape=(10**9,), chunks=(1,), shards=(10**9,),
-                                        dtype="u1"), "0:10", "or its shard index"),
-}
-
-
 @pytest.mark.parametrize("where", ["dir", "http"])
 @pytest.mark.parametrize("name", LIMITS)
 def test_reads_beyond_the_budgets_are_refused_up_front(name, where, served, tmp_path):
@@ -278,11 +254,9 @@ def test_tree_text_escapes_control_characters(kind, where, served, named_store):
     assert result.exit_code == 0, result.output
     lines = result.stdout.split("\n")[:-1]
     assert len(lines) == 1 + len(HOSTILE_NAMES)  # one line per node: no forged lines
-    assert not _UNSAFE.search(result.stdout.replace("\n", ""))
+    assert not UNSAFE.search(result.stdout.replace("\n", ""))
     name = HOSTILE_NAMES[kind]
-    escaped = _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
-                          else f"\\u{ord(m.group()):04x}", name)
-    assert f"  {escaped}/  (group, v3)" in lines
+    assert f"  {safe(name)}/  (group, v3)" in lines
 
 
 @pytest.mark.parametrize("where", ["dir", "http"])
@@ -290,7 +264,7 @@ def test_tree_text_escapes_control_characters(kind, where, served, named_store):
 def test_tree_json_keeps_names_exact(kind, where, served, named_store):
     result = CliRunner().invoke(main, ["tree", source(served, "hostile-names", where), "--json"])
     assert result.exit_code == 0, result.output
-    assert not _UNSAFE.search(result.stdout.replace("\n", ""))  # json.dumps escapes them itself
+    assert not UNSAFE.search(result.stdout.replace("\n", ""))  # json.dumps escapes them itself
     nodes = {n["path"]: n for n in json.loads(result.stdout)["nodes"]}
     name = HOSTILE_NAMES[kind]
     assert nodes[name]["attributes"] == {"t": name}
@@ -310,46 +284,20 @@ def test_errors_naming_hostile_keys_are_escaped(served, base_cache):
 
 # ------------------------------------------------------------------------------ pickle
 
-class _Marker:
-    """Unpickling this creates the file ``path`` (what an attacker's payload would do)."""
-
-    def __init__(self, path: str):
-        self.path = path
-
-    def __reduce__(self):
-        return (Path.touch, (Path(self.path),))
-
-
 @pytest.mark.parametrize("where", ["dir", "http"])
 @pytest.mark.parametrize("zarr_format", [2, 3])
 def test_pickle_payload_is_never_unpickled(zarr_format, where, served, tmp_path):
     marker = tmp_path / "unpickled"
-    payload = pickle.dumps(_Marker(str(marker)))
+    payload = pickle.dumps(Marker(str(marker)))
     # the payload is live: unpickling it in another process creates the marker
     probe = tmp_path / "probe"
     subprocess.run([sys.executable, "-c", "import pickle, sys; pickle.loads(sys.stdin.buffer.read())"],
-                   input=pickle.dumps(_Marker(str(probe))), check=True,
+                   input=pickle.dumps(Marker(str(probe))), check=True,
                    env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert probe.exists()
 
     name = f"pickle-v{zarr_format}"
-    path = served[0] / name
-    if not path.exists():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            arr = zarr.create_array(str(path), shape=(1,), chunks=(1,), dtype=str,
-                                    zarr_format=zarr_format)
-            arr[:] = ["x"]
-        doc_key = ".zarray" if zarr_format == 2 else "zarr.json"
-        doc = json.loads((path / doc_key).read_text())
-        if zarr_format == 2:
-            doc.update(dtype="|O", filters=[{"id": "pickle"}], compressor=None)
-            chunk = path / "0"
-        else:
-            doc["codecs"] = [{"name": "numcodecs.pickle"}]
-            chunk = path / "c" / "0"
-        (path / doc_key).write_text(json.dumps(doc))
-        chunk.write_bytes(payload)
+    write_pickle_store(served[0] / name, zarr_format, payload)
     src = source(served, name, where)
     for args in (["tree", src], ["cat", src, "", "--out", tmp_path / "x.npy"]):
         proc = cli(*args)

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 from .array import ZarrArray
 from .discovery import array_references, group_references, multiscale_levels, resolve
-from .errors import MetadataError, NodeNotFoundError, ZarrError
+from .errors import NodeNotFoundError, ZarrError
 from .metadata.documents import parse_json
 from .metadata.model import (ArrayMetadata, GroupMetadata, parse_v2_consolidated, parse_v2_node,
                              parse_v3, parse_v3_consolidated)
