@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 from ..errors import MetadataError
 
@@ -55,6 +56,15 @@ class Fields:
         got = "nothing (missing)" if value is _MISSING else show(value)
         return MetadataError(f"{self.where}: field {self.name(key)!r}: expected {expected}, "
                              f"got {got}")
+
+    @contextmanager
+    def parsing(self, key: str) -> Iterator[None]:
+        """Errors of a parser run on field ``key`` (codecs, data types) name the document and
+        the field too."""
+        try:
+            yield
+        except MetadataError as e:
+            raise MetadataError(f"{self.where}: field {self.name(key)!r}: {e}") from e
 
     def raw(self, key: str, default: Any = _MISSING) -> Any:
         """The value as is; ``default`` when absent (a missing required field is an error)."""

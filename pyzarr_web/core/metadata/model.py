@@ -84,10 +84,6 @@ def _key_fn(prefix: str, separator: str) -> Callable[[tuple[int, ...]], str]:
     return key
 
 
-def _attributes(fields: Fields, key: str = "attributes") -> dict:
-    return fields.object(key, {})
-
-
 def _format(fields: Fields, version: int) -> None:
     value = fields.raw("zarr_format", None)
     if not is_int(value) or value != version:
@@ -103,28 +99,18 @@ def _check_sizes(fields: Fields, shape, chunks, itemsize: int, chunk_field: str)
                           list(chunks))
 
 
-def _codecs(where: str, what: str, build, *args) -> Pipeline:
-    try:
-        return build(*args)
-    except MetadataError as e:
-        raise MetadataError(f"{where}: field {what!r}: {e}") from e
-
-
 def _fill(fields: Fields, dtype, fmt: int, vlen) -> Any:
     value = fields.raw("fill_value", None) if fmt == 2 else fields.raw("fill_value")
-    try:
+    with fields.parsing("fill_value"):
         return dtypes.parse_fill_value(value, dtype, fmt, vlen)
-    except MetadataError as e:
-        raise MetadataError(f"{fields.where}: field 'fill_value': {e}") from e
 
 
 def _dtype(fields: Fields, key: str, parse) -> np.dtype:
-    try:
-        dtype = parse(fields.raw(key))
-    except MetadataError as e:
-        raise MetadataError(f"{fields.where}: field {key!r}: {e}") from e
+    value = fields.raw(key)
+    with fields.parsing(key):
+        dtype = parse(value)
     if dtype.itemsize == 0:
-        raise fields.fail(key, "a data type of at least one byte", fields.raw(key))
+        raise fields.fail(key, "a data type of at least one byte", value)
     return dtype
 
 
@@ -142,7 +128,7 @@ def parse_v3(doc: dict, where: str) -> ArrayMetadata | GroupMetadata:
     fields = Fields(doc, where)
     _format(fields, 3)
     kind = fields.text("node_type", ("group", "array"))
-    attributes = _attributes(fields)
+    attributes = fields.object("attributes", {})
     if kind == "group":
         return GroupMetadata(3, attributes)
     shape = fields.shape("shape")
@@ -157,7 +143,9 @@ def parse_v3(doc: dict, where: str) -> ArrayMetadata | GroupMetadata:
     if fields.items("storage_transformers", []):
         raise fields.fail("storage_transformers", "none (storage transformers are not "
                           "supported)", doc["storage_transformers"])
-    pipeline = _codecs(where, "codecs", build_v3, fields.items("codecs"))
+    codecs = fields.items("codecs")
+    with fields.parsing("codecs"):
+        pipeline = build_v3(codecs)
     fill = _fill(fields, dtype, 3, vlen)
     names = fields.raw("dimension_names", None)
     if names is not None and (not isinstance(names, list) or len(names) != len(shape) or not all(
@@ -167,10 +155,8 @@ def parse_v3(doc: dict, where: str) -> ArrayMetadata | GroupMetadata:
                          pipeline, key, attributes, _dim_names(names, attributes),
                          vlen, dtype if vlen is str else None)
     if meta.sharding is not None:
-        try:
+        with fields.parsing("codecs"):
             meta.sharding.check(meta.chunk_spec())
-        except MetadataError as e:
-            raise MetadataError(f"{where}: field 'codecs': {e}") from e
     return meta
 
 
@@ -201,7 +187,8 @@ def parse_v2_array(doc: dict, attributes: dict, where: str) -> ArrayMetadata:
     vlen = str if "vlen-utf8" in ids else bytes if "vlen-bytes" in ids else None
     order = fields.text("order", ("C", "F"), "C")
     compressor = fields.raw("compressor", None)
-    pipeline = _codecs(where, "compressor/filters", build_v2, compressor, filters)
+    with fields.parsing("compressor/filters"):
+        pipeline = build_v2(compressor, filters)
     fill = _fill(fields, dtype, 2, vlen if dtype.hasobject else None)
     separator = fields.raw("dimension_separator", None)
     if separator is not None:
