@@ -399,6 +399,8 @@ SHARD_DAMAGE = ["offset-2pow63", "offset-2pow63-minus-8", "nbytes-2pow40", "offs
                 "crc-mismatch"]
 #: damage zarr-python reads without error: the reader must return exactly its data
 SHARD_READABLE = {"overlapping", "missing"}
+#: index entries no shard can hold: refused from the index, before any request
+SHARD_ENTRY_REFUSED = {"offset-2pow63", "nbytes-2pow40", "half-missing"}
 
 
 # ------------------------------------------------------------------------------ resource limits

@@ -21,9 +21,9 @@ import pytest
 import zarr
 from click.testing import CliRunner
 
-from badinput import (CHUNK_DAMAGE, CODECS, LIMITS, SHARD_DAMAGE, SHARD_READABLE, Marker,
-                      corrupt_chunk, damage_shard, metadata_only, write_base, write_codec_store,
-                      write_pickle_store)
+from badinput import (CHUNK_DAMAGE, CODECS, LIMITS, SHARD_DAMAGE, SHARD_ENTRY_REFUSED,
+                      SHARD_READABLE, Marker, corrupt_chunk, damage_shard, metadata_only,
+                      write_base, write_codec_store, write_pickle_store)
 from pyzarr_web.cli import main
 from pyzarr_web.core import (BudgetError, CodecError, Hierarchy, StoreError,
                              ZarrError, open_store)
@@ -150,6 +150,8 @@ async def test_damaged_shard_index(how, where, served, base_cache):
         await read(src)
     if where == "dir":  # over HTTP the server's answer to an impossible range decides the type
         assert isinstance(info.value, (CodecError, StoreError))
+    if how in SHARD_ENTRY_REFUSED:
+        assert isinstance(info.value, CodecError) and "index entry" in str(info.value)
 
 
 # ------------------------------------------------------------------------------ resource limits
