@@ -10,6 +10,7 @@ import click
 import numpy as np
 
 from .core import Hierarchy, Node, ZarrError, open_store, parse_selection
+from .terminal import safe
 
 
 def node_json(node: Node) -> dict:
@@ -36,7 +37,7 @@ def _line(node: Node) -> str:
 
 
 def _fail(error: Exception) -> None:
-    click.echo(f"error: {error}", err=True)
+    click.echo(safe(f"error: {error}"), err=True)
     raise SystemExit(1)
 
 
@@ -54,7 +55,7 @@ def tree(source: str, as_json: bool = False) -> None:
         click.echo(json.dumps({"nodes": [node_json(n) for n in nodes]}, default=str))
     else:
         for n in nodes:
-            click.echo(_line(n))
+            click.echo(safe(_line(n)))
 
 
 async def _cat(source: str, array_path: str, selection: tuple) -> np.ndarray:
@@ -72,5 +73,5 @@ def cat(source: str, array_path: str, selection_text: str, out_path: Path) -> No
         np.save(out_path, result, allow_pickle=result.dtype.hasobject)
     except OSError as e:
         _fail(e)
-    click.echo(f"wrote {out_path}: shape {list(result.shape)} dtype {result.dtype.str}",
+    click.echo(safe(f"wrote {out_path}: shape {list(result.shape)} dtype {result.dtype.str}"),
                err=True)

@@ -48,6 +48,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .terminal import safe
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE = REPO_ROOT / "dist"
 
@@ -400,7 +402,9 @@ def serve(stores: list[Path], host: str = "127.0.0.1", port: int = 8000, site: P
     base = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
     urls = [url for name, path in mounts for url in _store_urls(base, name, path)]
 
-    echo = click.echo
+    def echo(text: str) -> None:  # store paths are file names: print their controls escaped
+        click.echo(safe(text))
+
     echo(f"Serving the site in {site.resolve()}")
     if mounts:
         echo("Stores:")

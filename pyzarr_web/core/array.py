@@ -9,13 +9,20 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import BudgetError, MetadataError
-from .indexing import chunk_plan, final_view, normalize, out_shape, parse_selection
-from .metadata import ArrayMetadata
+from .indexing import (chunk_plan, chunks_touched, final_view, normalize, out_shape,
+                       parse_selection)
+from .metadata.model import ArrayMetadata
 from .store import Store
 from .wrappers import FetchCounter
 
 #: default refusal threshold for a single read's result, in bytes
 DEFAULT_BUDGET = 512 << 20
+#: largest chunk (inner chunk when sharded) a read decodes, in bytes: every chunk is decoded
+#: whole in memory, however little of it the selection shows
+DEFAULT_CHUNK_BUDGET = 256 << 20
+#: most chunks one read may touch: each costs a request and a decode, so a read of a million
+#: one-element chunks would run for hours
+DEFAULT_MAX_CHUNKS = 100_000
 
 
 def _human(n: int) -> str:
@@ -37,11 +44,14 @@ METADATA_KEYS = frozenset({"zarr.json", ".zarray", ".zattrs", ".zgroup", ".zmeta
 
 class ZarrArray:
     def __init__(self, store: Store, path: str, metadata: ArrayMetadata,
-                 budget_bytes: int = DEFAULT_BUDGET):
+                 budget_bytes: int = DEFAULT_BUDGET, chunk_budget_bytes: int = DEFAULT_CHUNK_BUDGET,
+                 max_chunks: int = DEFAULT_MAX_CHUNKS):
         self.store = store
         self.path = path
         self.metadata = metadata
         self.budget_bytes = budget_bytes
+        self.chunk_budget_bytes = chunk_budget_bytes
+        self.max_chunks = max_chunks
         self._fetched = FetchCounter(store, self._is_shard_index())
 
     def _is_shard_index(self):
@@ -130,11 +140,12 @@ class ZarrArray:
         shape = out_shape(dims)
         need = int(np.prod(shape, dtype=np.int64)) * self.dtype.itemsize
         budget = self.budget_bytes if budget_bytes is None else budget_bytes
+        where = f"reading {self.path or '/'} {selection!r}"
         if need > budget:
             raise BudgetError(
-                f"reading {self.path or '/'} {selection!r} needs {_human(need)}, more than the "
-                f"budget of {_human(budget)}: select a smaller region, a stride, or open a "
-                f"coarser pyramid level")
+                f"{where} needs {_human(need)}, more than the budget of {_human(budget)}: "
+                f"select a smaller region, a stride, or open a coarser pyramid level")
+        self._check_chunks(dims, where)
         out = np.empty(shape, self.dtype)
         pipeline, spec = self.metadata.pipeline, self.metadata.chunk_spec()
         plan = list(chunk_plan(dims, self.metadata.chunk_shape))
@@ -156,6 +167,27 @@ class ZarrArray:
         except BaseExceptionGroup as group:
             raise _first(group) from None  # callers catch ZarrError, not groups
         return final_view(out, dims)
+
+    def _check_chunks(self, dims, where: str) -> None:
+        """Refuse, before any request, a read whose chunks are too big to decode or too many."""
+        touched = chunks_touched(dims, self.chunks)
+        if not touched:
+            return
+        unit = self.metadata.chunk_spec(tuple(self.chunks)).max_nbytes
+        sharding = self.metadata.sharding
+        if sharding is not None:  # a shard's index is read whole too
+            unit = max(unit, sharding.index_nbytes(self.metadata.chunk_spec()))
+        if unit > self.chunk_budget_bytes:
+            raise BudgetError(
+                f"{where}: one chunk ({self._key((0,) * self.ndim)}: {self.chunks} elements"
+                f"{', or its shard index' if sharding else ''}) takes up to {_human(unit)} in "
+                f"memory, more than the per-chunk budget of {_human(self.chunk_budget_bytes)}: "
+                f"this array cannot be read here")
+        if touched > self.max_chunks:
+            raise BudgetError(
+                f"{where} touches {touched} chunks of {self.chunks} elements, more than the "
+                f"budget of {self.max_chunks} chunks per read: select a smaller region, a "
+                f"larger stride, or open a coarser pyramid level")
 
     def __repr__(self) -> str:
         return (f"<ZarrArray {self.path or '/'} shape={self.shape} dtype={self.dtype} "

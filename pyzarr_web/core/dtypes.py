@@ -29,12 +29,15 @@ def parse_v3_dtype(spec: Any) -> np.dtype:
             return _V3_SIMPLE[spec]
         if spec in VLEN_V3:
             return OBJECT
-        if spec.startswith("r") and spec[1:].isdigit() and int(spec[1:]) % 8 == 0:
+        if spec.startswith("r") and spec[1:].isdigit() and int(spec[1:]) % 8 == 0 \
+                and int(spec[1:]) > 0:
             return np.dtype(f"V{int(spec[1:]) // 8}")
         raise MetadataError(f"unsupported data_type {spec!r}")
     if not isinstance(spec, dict) or "name" not in spec:
         raise MetadataError(f"malformed data_type {spec!r}")
     name, conf = spec["name"], spec.get("configuration", {})
+    if not isinstance(conf, dict) or not isinstance(name, str):
+        raise MetadataError(f"malformed data_type {spec!r}")
     try:
         if name in ("numpy.datetime64", "numpy.timedelta64"):
             scale = conf.get("scale_factor", 1)
@@ -48,7 +51,7 @@ def parse_v3_dtype(spec: Any) -> np.dtype:
             return np.dtype(f"V{conf['length_bytes']}")
         if name == "structured":
             return np.dtype([(field, parse_v3_dtype(dt)) for field, dt in conf["fields"]])
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, OverflowError) as e:
         raise MetadataError(f"malformed data_type {spec!r}: {e}") from e
     return parse_v3_dtype(name)
 
@@ -59,7 +62,7 @@ def parse_v2_dtype(spec: Any) -> np.dtype:
         if isinstance(spec, list):
             return np.dtype([_v2_field(f) for f in spec])
         dt = np.dtype(spec)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:
         raise MetadataError(f"unsupported dtype {spec!r}: {e}") from e
     return dt
 
@@ -70,7 +73,7 @@ def _v2_field(field: list) -> tuple:
 
 
 def _float(value: Any, dtype: np.dtype) -> float:
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     special = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
     if value in special:
@@ -94,8 +97,12 @@ def parse_fill_value(value: Any, dtype: np.dtype, zarr_format: int, vlen: type |
             return value
         kind = dtype.kind
         if kind == "b":
+            if not isinstance(value, bool) and not (zarr_format == 2 and value in (0, 1)):
+                raise TypeError("a boolean fill value must be true or false")
             return np.bool_(value)
         if kind in "iu":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError("an integer fill value must be a JSON integer")
             return dtype.type(value)
         if kind == "f":
             return dtype.type(_float(value, dtype))

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .array import ZarrArray
 from .discovery import array_references, group_references, multiscale_levels, resolve
-from .errors import MetadataError, NodeNotFoundError, ZarrError
-from .metadata import ArrayMetadata, GroupMetadata, parse_json, parse_v2_array, parse_v3
+from .errors import NodeNotFoundError, ZarrError
+from .metadata.documents import parse_json
+from .metadata.model import (ArrayMetadata, GroupMetadata, parse_v2_consolidated, parse_v2_node,
+                             parse_v3, parse_v3_consolidated)
 from .store import Store
 
 
@@ -42,15 +44,9 @@ def _node(path: str, meta: ArrayMetadata | GroupMetadata) -> Node:
 
 
 def _v2_node(path: str, zarray: dict | None, zgroup: dict | None, zattrs: dict | None,
-             where: str) -> Node | None:
-    attributes = zattrs or {}
-    if zarray is not None:
-        return _node(path, parse_v2_array(zarray, attributes, where))
-    if zgroup is not None:
-        if zgroup.get("zarr_format") != 2:
-            raise MetadataError(f"{where}: zarr_format must be 2, got {zgroup.get('zarr_format')!r}")
-        return Node(path, "group", 2, attributes)
-    return None
+             where: Callable[[str], str]) -> Node | None:
+    meta = parse_v2_node(zarray, zgroup, zattrs, where)
+    return None if meta is None else _node(path, meta)
 
 
 def _path_key(path: str) -> tuple:
@@ -96,21 +92,23 @@ class Hierarchy:
     async def open(cls, store: Store) -> "Hierarchy":
         raw = await store.get("zarr.json")
         if raw is not None:
-            doc = parse_json(raw, f"{store.describe()}/zarr.json")
-            root = _node("", parse_v3(doc, f"{store.describe()}/zarr.json"))
-            return cls(store, root, _v3_consolidated(doc, store.describe()))
+            where = f"{store.describe()}/zarr.json"
+            doc = parse_json(raw, where)
+            root = _node("", parse_v3(doc, where))
+            consolidated = parse_v3_consolidated(doc, where)
+            return cls(store, root, None if consolidated is None else _nodes(consolidated))
         zmeta, zarray, zgroup, zattrs = await asyncio.gather(
             *(store.get(k) for k in (".zmetadata", ".zarray", ".zgroup", ".zattrs")))
         docs = [None if r is None else parse_json(r, f"{store.describe()}/{k}")
                 for r, k in ((zarray, ".zarray"), (zgroup, ".zgroup"), (zattrs, ".zattrs"))]
-        root = _v2_node("", *docs, store.describe())
+        root = _v2_node("", *docs, lambda k: f"{store.describe()}/{k}")
         if root is None:
             raise NodeNotFoundError(f"{store.describe()}: no Zarr group or array at the root "
                                     f"(no zarr.json, .zgroup or .zarray)")
         consolidated = None
         if zmeta is not None and root.kind == "group":
-            consolidated = _v2_consolidated(parse_json(zmeta, f"{store.describe()}/.zmetadata"),
-                                            store.describe())
+            where = f"{store.describe()}/.zmetadata"
+            consolidated = _nodes(parse_v2_consolidated(parse_json(zmeta, where), where))
         return cls(store, root, consolidated)
 
     async def _load(self, path: str, formats: tuple[int, ...] | None = None) -> Node | None:
@@ -127,8 +125,9 @@ class Hierarchy:
             else:
                 raws = await asyncio.gather(*(self.store.get(_join(path, k))
                                               for k in (".zarray", ".zgroup", ".zattrs")))
-                docs = [None if r is None else parse_json(r, where) for r in raws]
-                node = _v2_node(path, *docs, where)
+                docs = [None if r is None else parse_json(r, f"{where}/{k}")
+                        for r, k in zip(raws, (".zarray", ".zgroup", ".zattrs"))]
+                node = _v2_node(path, *docs, lambda k: f"{where}/{k}")
                 if node is not None:
                     return node
         return None
@@ -281,24 +280,5 @@ def _implicit_ancestors(found: dict[str, Node], zarr_format: int) -> list[Node]:
     return list(out.values())
 
 
-def _v3_consolidated(doc: dict, where: str) -> dict[str, Node] | None:
-    cm = doc.get("consolidated_metadata")
-    if not isinstance(cm, dict) or not isinstance(cm.get("metadata"), dict):
-        return None
-    return {path.strip("/"): _node(path.strip("/"), parse_v3(sub, f"{where}/{path}/zarr.json"))
-            for path, sub in cm["metadata"].items()}
-
-
-def _v2_consolidated(doc: dict, where: str) -> dict[str, Node]:
-    meta = doc.get("metadata")
-    if not isinstance(meta, dict):
-        raise MetadataError(f"{where}/.zmetadata: no 'metadata' object")
-    paths = {k.rsplit("/", 1)[0] if "/" in k else "" for k in meta
-             if k.rsplit("/", 1)[-1] in (".zarray", ".zgroup")}
-    nodes = {}
-    for path in paths:
-        prefix = f"{path}/" if path else ""
-        node = _v2_node(path, meta.get(prefix + ".zarray"), meta.get(prefix + ".zgroup"),
-                        meta.get(prefix + ".zattrs"), f"{where}/.zmetadata[{path or '/'}]")
-        nodes[path] = node
-    return nodes
+def _nodes(consolidated: dict[str, ArrayMetadata | GroupMetadata]) -> dict[str, Node]:
+    return {path: _node(path, meta) for path, meta in consolidated.items()}

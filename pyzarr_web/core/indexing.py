@@ -112,6 +112,19 @@ def _project(d: DimSelection, chunk: int) -> Iterator[tuple[int, slice, slice]]:
         yield k, slice(first - lo, first - lo + (n - 1) * d.step + 1, d.step), slice(o, o + n)
 
 
+def chunks_touched(dims: list[DimSelection], chunks: tuple[int, ...]) -> int:
+    """How many chunks :func:`chunk_plan` would yield, counted per axis without listing them:
+    a step of at least the chunk size puts each selected item in its own chunk, a smaller one
+    touches every chunk from the first item's to the last's."""
+    total = 1
+    for d, c in zip(dims, chunks):
+        if d.count == 0:
+            return 0
+        last = d.start + (d.count - 1) * d.step
+        total *= d.count if d.step >= c else last // c - d.start // c + 1
+    return total
+
+
 def chunk_plan(dims: list[DimSelection], chunks: tuple[int, ...]):
     """Every chunk the selection touches: (chunk coords, selection in chunk, output slices)."""
     per_axis = [list(_project(d, c)) for d, c in zip(dims, chunks)]

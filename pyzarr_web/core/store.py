@@ -13,6 +13,8 @@ from urllib.parse import unquote
 
 from .errors import StoreError
 
+from .errors import StoreError
+
 
 @dataclass(frozen=True)
 class RangeRequest:
@@ -30,6 +32,19 @@ class SuffixRequest:
 
 
 ByteRequest = RangeRequest | SuffixRequest | None
+
+#: largest offset or length a file or zip member can be read at (a signed 64-bit seek)
+MAX_OFFSET = 2**63 - 1
+
+
+def check_range(byte_range: ByteRequest, where: str) -> None:
+    """Refuse a byte request no file can satisfy (negative, or past a 64-bit seek) with a
+    StoreError naming ``where``, instead of an OverflowError from ``seek``."""
+    if byte_range is None:
+        return
+    offset = getattr(byte_range, "offset", 0)
+    if not (0 <= offset and 0 <= byte_range.length and offset + byte_range.length <= MAX_OFFSET):
+        raise StoreError(f"{where}: byte range {byte_range} is out of bounds")
 
 
 def slice_value(data: bytes, byte_range: ByteRequest) -> bytes:

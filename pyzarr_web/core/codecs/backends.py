@@ -13,6 +13,8 @@ import os
 import struct
 import zlib
 
+import numpy as np
+
 from ..errors import CodecError
 
 
@@ -75,6 +77,51 @@ def zstd_content_size(data) -> int | None:
     return total
 
 
+def check_lz4(data, limit: int | None) -> None:
+    """numcodecs' LZ4 framing: a 4-byte little-endian decoded size, then one LZ4 block."""
+    if len(data) < 4:
+        raise CodecError("lz4: data shorter than its 4-byte size header")
+    _check_limit("lz4", struct.unpack("<I", data[:4])[0], limit)
+
+
+_BLOSC_MEMCPYED = 0x02
+_BLOSC2_EXTENDED = 0x05  # both shuffle flags set: blosc2's 32-byte header
+
+
+def check_blosc(data, limit: int | None) -> None:
+    """Check a blosc chunk's framing before native code sees it: c-blosc trusts the header and
+    reads past the buffer (or crashes) when the sizes, block starts or the memcpy flag lie."""
+    n = len(data)
+    if n < 16:
+        raise CodecError("blosc: data shorter than the 16-byte header")
+    version, _, flags, _, nbytes, blocksize, cbytes = struct.unpack("<BBBBIII", data[:16])
+    _check_limit("blosc", nbytes, limit)
+    if cbytes > n:
+        raise CodecError(f"blosc: header announces {cbytes} compressed bytes, got {n} "
+                         f"(truncated)")
+    extended = version >= 3 and flags & _BLOSC2_EXTENDED == _BLOSC2_EXTENDED
+    header = 32 if extended else 16
+    if cbytes < header:
+        raise CodecError(f"blosc: header announces {cbytes} compressed bytes, less than the "
+                         f"{header}-byte header")
+    if flags & _BLOSC_MEMCPYED:
+        if not extended and cbytes < header + nbytes:
+            raise CodecError(f"blosc: stored uncompressed, yet {cbytes} bytes cannot hold the "
+                             f"{nbytes} announced (truncated)")
+        return
+    if extended or nbytes == 0:
+        return  # blosc2 checks its own extended chunks
+    if blocksize == 0:
+        raise CodecError("blosc: header announces a block size of 0")
+    nblocks = -(-nbytes // blocksize)
+    first = header + 4 * nblocks
+    if first > cbytes:
+        raise CodecError(f"blosc: {nblocks} block offsets do not fit in {cbytes} bytes")
+    starts = np.frombuffer(data, "<u4", nblocks, header)
+    if nblocks and (int(starts.min()) < first or int(starts.max()) >= cbytes):
+        raise CodecError(f"blosc: a block starts outside the {cbytes}-byte chunk (corrupt)")
+
+
 def _zstd_bounded(data, limit: int) -> bytes:
     """Decode zstd frames that do not declare their size into at most ``limit`` bytes."""
     import imagecodecs
@@ -135,19 +182,18 @@ class BrowserBackend:
         return imagecodecs.zstd_decode(data)
 
     def lz4(self, data, limit):
-        if len(data) < 4:
-            raise CodecError("lz4: data shorter than its 4-byte size header")
-        _check_limit("lz4", struct.unpack("<I", data[:4])[0], limit)
+        check_lz4(data, limit)
+        return self._lz4(data)
+
+    def blosc(self, data, limit):
+        check_blosc(data, limit)
+        return self._blosc(data)
+
+    def _lz4(self, data) -> bytes:
         import imagecodecs
         return imagecodecs.lz4_decode(data, header=True)
 
-    def blosc(self, data, limit):
-        if len(data) < 16:
-            raise CodecError("blosc: data shorter than the 16-byte header")
-        nbytes, _, cbytes = struct.unpack("<III", data[4:16])
-        _check_limit("blosc", nbytes, limit)
-        if cbytes > len(data):
-            raise CodecError(f"blosc: header announces {cbytes} compressed bytes, got {len(data)}")
+    def _blosc(self, data) -> bytes:
         try:
             import blosc2
         except ImportError as e:
@@ -156,7 +202,7 @@ class BrowserBackend:
 
 
 class NumcodecsBackend(BrowserBackend):
-    """numcodecs for zstd, lz4 and blosc, after checking the size their headers announce.
+    """numcodecs for zstd, lz4 and blosc, after the same framing checks as the browser's.
 
     zlib, gzip, bz2 and lzma are the standard library's in numcodecs too, but numcodecs
     decompresses them whole before any size check; the inherited streaming decoders stop at the
@@ -183,15 +229,10 @@ class NumcodecsBackend(BrowserBackend):
         _check_limit("zstd", size or 0, limit)
         return self._run(self.nc.Zstd(), data)
 
-    def lz4(self, data, limit):
-        if len(data) < 4:
-            raise CodecError("lz4: data shorter than its 4-byte size header")
-        _check_limit("lz4", struct.unpack("<I", data[:4])[0], limit)
+    def _lz4(self, data) -> bytes:
         return self._run(self.nc.LZ4(), data)
 
-    def blosc(self, data, limit):
-        if len(data) >= 16:
-            _check_limit("blosc", struct.unpack("<I", data[4:8])[0], limit)
+    def _blosc(self, data) -> bytes:
         return self._run(self.nc.Blosc(), data)
 
 

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import CodecError, MetadataError
+from ..metadata.fields import Fields, show
 
 
 #: variable-length chunks: bound on the mean item size and on all items of one chunk, so a
@@ -83,7 +84,8 @@ class BytesBytesCodec:
         raise NotImplementedError
 
 
-Factory = Callable[[dict], Any]
+#: builds a codec from its configuration, read through the checks of :class:`Fields`
+Factory = Callable[[Fields], Any]
 REGISTRY: dict[str, Factory] = {}
 
 #: codecs that would run code from the data; refused whatever the backend
@@ -100,15 +102,22 @@ def register(*names: str):
 
 
 def make_codec(name: str, config: dict | None):
+    if not isinstance(name, str):
+        raise MetadataError(f"codec name: expected a string, got {show(name)}")
+    if config is not None and not isinstance(config, dict):
+        raise MetadataError(f"codec {name!r}: configuration: expected a JSON object, got "
+                            f"{show(config)}")
     if name in REFUSED:
         raise MetadataError(f"codec {name!r} is refused: unpickling data could run arbitrary code")
     factory = REGISTRY.get(name)
     if factory is None:
         raise MetadataError(f"unsupported codec {name!r}")
     try:
-        return factory(dict(config or {}))
-    except (TypeError, ValueError, KeyError) as e:
-        raise MetadataError(f"codec {name!r}: bad configuration {config!r} ({e})") from e
+        return factory(Fields(dict(config or {}), f"codec {name!r}", "configuration"))
+    except MetadataError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError) as e:
+        raise MetadataError(f"codec {name!r}: bad configuration {show(config)} ({e})") from e
 
 
 def check_size(what: str, got: int, expected: int | None) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import CodecError
 from .backends import get_backend
+from ..metadata.fields import Fields
 from .base import BytesBytesCodec, as_bytes_view, register
 from .crc32c import crc32c
 
@@ -22,8 +23,8 @@ class Compressor(BytesBytesCodec):
 
     method = ""
 
-    def __init__(self, config: dict):
-        self.config = config
+    def __init__(self, config: Fields):
+        self.config = config.doc
 
     def decode(self, data: bytes, limit: int | None) -> bytes:
         out = getattr(get_backend(), self.method)(data, limit)
@@ -81,8 +82,8 @@ class Shuffle(BytesBytesCodec):
     """numcodecs' byte shuffle: byte j of every element stored together; a tail that does not
     fill a whole element is stored as is."""
 
-    def __init__(self, config: dict):
-        self.elementsize = int(config.get("elementsize", 4))
+    def __init__(self, config: Fields):
+        self.elementsize = config.integer("elementsize", 1, 1 << 16, 4)
 
     def decode(self, data: bytes, limit: int | None) -> bytes:
         raw = as_bytes_view(data)
@@ -105,8 +106,8 @@ class Checksum(BytesBytesCodec):
     name = ""
     byteorder = "<"
 
-    def __init__(self, config: dict):
-        self.location = config.get("location", self.location)
+    def __init__(self, config: Fields):
+        self.location = config.text("location", ("start", "end"), self.location)
 
     def compute(self, data: bytes) -> int:
         raise NotImplementedError

@@ -8,12 +8,26 @@ from __future__ import annotations
 import numpy as np
 
 from ..dtypes import parse_v2_dtype
+from ..errors import MetadataError
+from ..metadata.fields import Fields
 from .base import ArrayArrayCodec, ChunkSpec, as_bytes_view, register
 
 
 class Filter(ArrayArrayCodec):
-    def __init__(self, config: dict):
-        self.config = config
+    #: dtype fields of the configuration, each checked when the codec is built
+    dtype_fields: tuple[str, ...] = ()
+
+    def __init__(self, config: Fields):
+        self.config = config.doc
+        for key in self.dtype_fields:
+            try:
+                self._dt(key)
+            except (MetadataError, KeyError) as e:
+                raise config.fail(key, "a numpy dtype", config.raw(key, None)) from e
+        self.check(config)
+
+    def check(self, config: Fields) -> None:
+        """Refuse configuration values numcodecs would refuse or misuse."""
 
     def _dt(self, key: str, default: str | None = None) -> np.dtype:
         value = self.config.get(key) or default or self.config["dtype"]
@@ -40,6 +54,7 @@ def _view(buf, dtype: np.dtype) -> np.ndarray:
 @register("delta", "numcodecs.delta")
 class Delta(Filter):
     name = "delta"
+    dtype_fields = ("dtype", "astype")
 
     def encoded_spec(self, spec):
         return spec.with_(dtype=self._dt("astype"))
@@ -54,6 +69,11 @@ class Delta(Filter):
 @register("fixedscaleoffset", "numcodecs.fixedscaleoffset")
 class FixedScaleOffset(Filter):
     name = "fixedscaleoffset"
+    dtype_fields = ("dtype", "astype")
+
+    def check(self, config):
+        config.number("scale", nonzero=True)  # decoding divides by it
+        config.number("offset")
 
     def encoded_spec(self, spec):
         return spec.with_(dtype=self._dt("astype"))
@@ -67,6 +87,7 @@ class FixedScaleOffset(Filter):
 @register("quantize", "numcodecs.quantize")
 class Quantize(Filter):
     name = "quantize"
+    dtype_fields = ("dtype", "astype")
 
     def encoded_spec(self, spec):
         return spec.with_(dtype=self._dt("astype"))
@@ -91,6 +112,7 @@ class BitRound(Filter):
 @register("astype", "numcodecs.astype")
 class AsType(Filter):
     name = "astype"
+    dtype_fields = ("encode_dtype", "decode_dtype")
 
     def encoded_spec(self, spec):
         return spec.with_(dtype=self._dt("encode_dtype"))
@@ -123,6 +145,11 @@ class Categorize(Filter):
     """Small integers standing for labels (1-based; 0 means the empty string)."""
 
     name = "categorize"
+    dtype_fields = ("dtype", "astype")
+
+    def check(self, config):
+        if not all(isinstance(label, str) for label in config.items("labels")):
+            raise config.fail("labels", "a list of strings", config.raw("labels"))
 
     def encoded_spec(self, spec):
         return spec.with_(dtype=self._dt("astype"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CodecError
+from ..metadata.fields import Fields, is_int
 from .base import ArrayArrayCodec, ArrayBytesCodec, ChunkSpec, as_bytes_view, check_size, register
 
 
@@ -17,8 +18,9 @@ def bytes_to_array(data, spec: ChunkSpec, dtype: np.dtype) -> np.ndarray:
 
 @register("bytes", "endian")
 class BytesCodec(ArrayBytesCodec):
-    def __init__(self, config: dict):
-        self.endian = config.get("endian")
+    def __init__(self, config: Fields):
+        self.endian = config.text("endian", ("little", "big"), None) \
+            if config.raw("endian", None) is not None else None
 
     def decode(self, data, spec: ChunkSpec) -> np.ndarray:
         stored = spec.dtype
@@ -33,8 +35,12 @@ class BytesCodec(ArrayBytesCodec):
 
 @register("transpose")
 class Transpose(ArrayArrayCodec):
-    def __init__(self, config: dict):
-        self.order = config["order"]
+    def __init__(self, config: Fields):
+        order = config.raw("order")
+        if order not in ("C", "F") and not (isinstance(order, list) and all(
+                is_int(i) for i in order)):
+            raise config.fail("order", "a permutation of the axes (a list of integers)", order)
+        self.order = order
 
     def _perm(self, ndim: int) -> list[int]:
         if self.order == "C":  # early zarr-python wrote "C"/"F"

@@ -11,6 +11,7 @@ from ..errors import CodecError, MetadataError
 from ..store import Store
 from .base import (ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec, as_bytes_view,
                    make_codec)
+from ..metadata.fields import show
 from .layout import V2Chunk
 
 Tick = Callable[[int], None]
@@ -107,9 +108,11 @@ class Pipeline:
 
 def build_v3(codecs_json: list) -> Pipeline:
     if not isinstance(codecs_json, list) or not codecs_json:
-        raise MetadataError(f"codecs must be a non-empty list, got {codecs_json!r}")
+        raise MetadataError(f"codecs: expected a non-empty list, got {show(codecs_json)}")
     array_array, array_bytes, bytes_bytes = [], None, []
     for item in codecs_json:
+        if not isinstance(item, (str, dict)):
+            raise MetadataError(f"codec entry: expected a name or a JSON object, got {show(item)}")
         name, config = (item, {}) if isinstance(item, str) else (item.get("name"),
                                                                  item.get("configuration"))
         codec = make_codec(name, config)
@@ -120,19 +123,21 @@ def build_v3(codecs_json: list) -> Pipeline:
         elif array_bytes is not None and isinstance(codec, BytesBytesCodec):
             bytes_bytes.append(codec)
         else:
-            raise MetadataError(f"codec {name!r} is out of place in {codecs_json!r}")
+            raise MetadataError(f"codec {name!r} is out of place in {show(codecs_json)}")
     if array_bytes is None:
-        raise MetadataError(f"no array→bytes codec in {codecs_json!r}")
+        raise MetadataError(f"no array→bytes codec in {show(codecs_json)}")
     return Pipeline(array_array, array_bytes, bytes_bytes)
 
 
 def build_v2(compressor: dict | None, filters: list | None) -> Pipeline:
     def make(conf):
         if not isinstance(conf, dict) or "id" not in conf:
-            raise MetadataError(f"malformed v2 codec {conf!r}")
+            raise MetadataError(f"v2 codec: expected a JSON object with an 'id', got {show(conf)}")
         return make_codec(conf["id"], {k: v for k, v in conf.items() if k != "id"})
 
-    bytes_bytes = [make(compressor)] if compressor else []
+    bytes_bytes = [make(compressor)] if compressor is not None else []
+    if not isinstance(filters, (list, type(None))):
+        raise MetadataError(f"filters: expected a list or null, got {show(filters)}")
     filter_codecs = []
     for conf in filters or []:
         codec = make(conf)
@@ -140,7 +145,7 @@ def build_v2(compressor: dict | None, filters: list | None) -> Pipeline:
             codec = _BytesFilter(codec)
         filter_codecs.append(codec)
     if bytes_bytes and not isinstance(bytes_bytes[0], BytesBytesCodec):
-        raise MetadataError(f"{compressor!r} is not a compressor")
+        raise MetadataError(f"{show(compressor)} is not a compressor")
     return Pipeline([], V2Chunk(filter_codecs), bytes_bytes)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CodecError, MetadataError
+from ..metadata.fields import INT64_MAX, Fields
 from ..indexing import chunk_plan, sub_dims
 from ..store import RangeRequest, Store, SuffixRequest
 from .base import ArrayBytesCodec, ChunkSpec, register
@@ -23,17 +24,19 @@ _DEFAULT_INDEX_CODECS = [{"name": "bytes", "configuration": {"endian": "little"}
 
 @register("sharding_indexed")
 class ShardingCodec(ArrayBytesCodec):
-    def __init__(self, config: dict):
-        self.chunk_shape = tuple(int(c) for c in config["chunk_shape"])
-        self.inner = build_v3(config["codecs"])
-        self.index_codecs = build_v3(config.get("index_codecs") or _DEFAULT_INDEX_CODECS)
-        self.index_location = config.get("index_location", "end")
-        if self.index_location not in ("start", "end"):
-            raise MetadataError(f"sharding: bad index_location {self.index_location!r}")
+    def __init__(self, config: Fields):
+        self.chunk_shape = config.shape("chunk_shape", lo=1)
+        self.inner = build_v3(config.items("codecs"))
+        self.index_codecs = build_v3(config.items("index_codecs", _DEFAULT_INDEX_CODECS))
+        self.index_location = config.text("index_location", ("start", "end"), "end")
         if self.index_codecs.array_array or not all(
                 isinstance(c, Checksum) for c in self.index_codecs.bytes_bytes):
             raise MetadataError("sharding: only bytes + checksum index codecs are supported "
                                 "(a compressed index has no fixed size to range-read)")
+
+    def check(self, spec: ChunkSpec) -> None:
+        """Refuse inner chunks that do not tile the shard ``spec`` (MetadataError)."""
+        self._grid(spec)
 
     def _grid(self, spec: ChunkSpec) -> tuple[int, ...]:
         if len(spec.shape) != len(self.chunk_shape) or any(
@@ -41,6 +44,10 @@ class ShardingCodec(ArrayBytesCodec):
             raise MetadataError(f"sharding: inner chunks {self.chunk_shape} do not divide the "
                                 f"shard shape {spec.shape}")
         return tuple(s // c for s, c in zip(spec.shape, self.chunk_shape))
+
+    def index_nbytes(self, spec: ChunkSpec) -> int:
+        """Size of the index of a shard of ``spec`` (it is read whole before any chunk)."""
+        return self._index_nbytes(self._grid(spec))
 
     def _index_spec(self, grid) -> ChunkSpec:
         return ChunkSpec((*grid, 2), np.dtype("uint64"))
@@ -65,15 +72,23 @@ class ShardingCodec(ArrayBytesCodec):
     def _inner_spec(self, spec: ChunkSpec) -> ChunkSpec:
         return spec.with_(shape=self.chunk_shape, order="C")
 
-    def _wanted(self, index, selection, key):
-        """Plan of inner chunks: (coords, sel, out sel, RangeRequest or None when missing)."""
+    def _wanted(self, index, selection, spec: ChunkSpec, key: str, size: int | None = None):
+        """Plan of inner chunks: (coords, sel, out sel, RangeRequest or None when missing).
+        Index entries are checked before anything is requested: no inner chunk can be larger
+        than its codecs may produce, nor end past ``size`` (the shard's, when known)."""
+        most = self.inner.max_encoded_nbytes(self._inner_spec(spec))
         plan = []
         for coords, csel, osel in chunk_plan(sub_dims(selection), self.chunk_shape):
-            offset, nbytes = index[coords]
+            offset, nbytes = (int(v) for v in index[coords])
             if offset == _MISSING and nbytes == _MISSING:
                 plan.append((coords, csel, osel, None))
-            else:
-                plan.append((coords, csel, osel, RangeRequest(int(offset), int(nbytes))))
+                continue
+            end = size if size is not None else INT64_MAX
+            if nbytes > most or offset + nbytes > end:
+                raise CodecError(f"shard {key!r}: index entry of inner chunk {coords} (offset "
+                                 f"{offset}, {nbytes} bytes) lies outside the shard or exceeds "
+                                 f"the {most} bytes an inner chunk can take (corrupt index)")
+            plan.append((coords, csel, osel, RangeRequest(offset, nbytes)))
         return plan
 
     def _place(self, plan, datas, spec: ChunkSpec, out: np.ndarray, key: str, tick: Tick):
@@ -108,7 +123,7 @@ class ShardingCodec(ArrayBytesCodec):
             out[...] = spec.fill_value
             tick(self.count_reads(spec, selection))
             return
-        plan = self._wanted(self._parse_index(raw, grid, key), selection, key)
+        plan = self._wanted(self._parse_index(raw, grid, key), selection, spec, key)
         present = [p for p in plan if p[3] is not None]
         fetched = iter(await store.get_ranges(key, [p[3] for p in present]))
         datas = [None if p[3] is None else next(fetched) for p in plan]
@@ -124,7 +139,8 @@ class ShardingCodec(ArrayBytesCodec):
         n = self._index_nbytes(grid)
         raw = data[-n:] if self.index_location == "end" else data[:n]
         whole = tuple(slice(0, s, 1) for s in spec.shape)
-        plan = self._wanted(self._parse_index(raw, grid, "shard"), whole, "shard")
+        plan = self._wanted(self._parse_index(raw, grid, "shard"), whole, spec, "shard",
+                            len(data))
         datas = [None if r is None else data[r.offset:r.offset + r.length] for *_, r in plan]
         out = np.empty(spec.shape, spec.dtype)
         self._place(plan, datas, spec, out, "shard", lambda n: None)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..dtypes import parse_v2_dtype
 from ..errors import CodecError
+from ..metadata.fields import Fields
 from .base import ArrayBytesCodec, ChunkSpec, as_bytes_view, register
 
 
@@ -35,8 +36,8 @@ class VLen(ArrayBytesCodec):
 
     name = ""
 
-    def __init__(self, config: dict):
-        self.config = config
+    def __init__(self, config: Fields):
+        self.config = config.doc
 
     def convert(self, item: bytes):
         raise NotImplementedError

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import StoreError
-from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, key_segments
+from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, check_range, key_segments
 
 
 class LocalStore(Store):
@@ -22,6 +22,7 @@ class LocalStore(Store):
 
     async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
         path = self._path(key)
+        check_range(byte_range, str(path))
         try:
             with open(path, "rb") as f:
                 if byte_range is None:
@@ -38,28 +39,41 @@ class LocalStore(Store):
         except OSError as e:
             raise StoreError(f"{path}: cannot read ({e})") from e
 
-    async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
-        d = self._path(prefix.rstrip("/")) if prefix else self.root
+    def _scandir(self, directory) -> list[os.DirEntry]:
         try:
-            entries = sorted(os.scandir(d), key=lambda e: e.name)
+            return sorted(os.scandir(directory), key=lambda e: e.name)
         except (FileNotFoundError, NotADirectoryError):
-            return [], []
-        return ([e.name for e in entries if e.is_file()], [e.name for e in entries if e.is_dir()])
+            return []
+        except OSError as e:
+            raise StoreError(f"{directory}: cannot list ({e})") from e
+
+    def _no_cycle(self, entry: os.DirEntry, above: set[str]) -> None:
+        """Refuse a directory symlink back to a directory it lies in (walking it never ends)."""
+        if entry.is_symlink() and os.path.realpath(entry.path) in above:
+            raise StoreError(f"{entry.path}: symbolic link cycle (it points back to "
+                             f"{os.path.realpath(entry.path)}, which contains it)")
+
+    async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
+        parts = prefix.rstrip("/").split("/") if prefix else []
+        d = self._path("/".join(parts)) if parts else self.root
+        above = {os.path.realpath(self.root.joinpath(*parts[:i])) for i in range(len(parts) + 1)}
+        entries = self._scandir(d)
+        dirs = [e for e in entries if e.is_dir()]
+        for e in dirs:
+            self._no_cycle(e, above)
+        return [e.name for e in entries if e.is_file()], [e.name for e in dirs]
 
     async def sizes(self, prefix: str) -> dict[str, int]:
         out: dict[str, int] = {}
-        stack = [(self._path(prefix.rstrip("/")) if prefix else self.root, prefix)]
+        start = self._path(prefix.rstrip("/")) if prefix else self.root
+        stack = [(start, prefix, frozenset({os.path.realpath(start)}))]
         while stack:
-            directory, key_prefix = stack.pop()
-            try:
-                entries = list(os.scandir(directory))
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            except OSError as e:
-                raise StoreError(f"{directory}: cannot list ({e})") from e
-            for entry in entries:
+            directory, key_prefix, above = stack.pop()
+            for entry in self._scandir(directory):
                 if entry.is_dir():
-                    stack.append((entry.path, f"{key_prefix}{entry.name}/"))
+                    self._no_cycle(entry, above)
+                    stack.append((entry.path, f"{key_prefix}{entry.name}/",
+                                  above | {os.path.realpath(entry.path)}))
                 elif entry.is_file():
                     out[key_prefix + entry.name] = entry.stat().st_size
         return out

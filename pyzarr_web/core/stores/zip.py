@@ -10,7 +10,8 @@ import os
 import zipfile
 
 from ..errors import StoreError
-from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, key_segments, split_listing
+from ..store import (ByteRequest, RangeRequest, Store, SuffixRequest, check_range, key_segments,
+                     split_listing)
 
 _ROOT_MARKERS = ("zarr.json", ".zgroup", ".zarray", ".zmetadata")
 
@@ -33,6 +34,7 @@ class ZipStore(Store):
         name = self._names.get(key)
         if name is None:
             return None
+        check_range(byte_range, f"{self.path}: member {name!r}")
         try:
             with self._zip.open(name) as f:
                 if byte_range is None:
