@@ -6,7 +6,7 @@
     block = await arr.read("0,:,10:20")
 """
 
-from .array import DEFAULT_BUDGET, ZarrArray
+from .array import DEFAULT_BUDGET, ZarrArray, human_bytes
 from .errors import (BudgetError, CodecError, MetadataError, NodeNotFoundError, SelectionError,
                      StoreError, ZarrError)
 from .hierarchy import Hierarchy, Node
@@ -16,5 +16,5 @@ from .store import RangeRequest, Store, SuffixRequest
 
 __all__ = ["BudgetError", "CodecError", "DEFAULT_BUDGET", "Hierarchy", "MetadataError", "Node",
            "NodeNotFoundError", "RangeRequest", "SelectionError", "Store", "StoreError",
-           "SuffixRequest", "ZarrArray", "ZarrError", "open_store", "parse_selection",
+           "SuffixRequest", "ZarrArray", "ZarrError", "human_bytes", "open_store", "parse_selection",
            "raw_store", "wrap"]

@@ -25,11 +25,16 @@ DEFAULT_CHUNK_BUDGET = 256 << 20
 DEFAULT_MAX_CHUNKS = 100_000
 
 
-def _human(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
+def human_bytes(n: int | None) -> str:
+    """A byte count for people (binary units): in error messages and the info view."""
+    if n is None:
+        return "unknown"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
 
 
 def _first(error: BaseException) -> BaseException:
@@ -143,7 +148,7 @@ class ZarrArray:
         where = f"reading {self.path or '/'} {selection!r}"
         if need > budget:
             raise BudgetError(
-                f"{where} needs {_human(need)}, more than the budget of {_human(budget)}: "
+                f"{where} needs {human_bytes(need)}, more than the budget of {human_bytes(budget)}: "
                 f"select a smaller region, a stride, or open a coarser pyramid level")
         self._check_chunks(dims, where)
         out = np.empty(shape, self.dtype)
@@ -180,8 +185,8 @@ class ZarrArray:
         if unit > self.chunk_budget_bytes:
             raise BudgetError(
                 f"{where}: one chunk ({self._key((0,) * self.ndim)}: {self.chunks} elements"
-                f"{', or its shard index' if sharding else ''}) takes up to {_human(unit)} in "
-                f"memory, more than the per-chunk budget of {_human(self.chunk_budget_bytes)}: "
+                f"{', or its shard index' if sharding else ''}) takes up to {human_bytes(unit)} in "
+                f"memory, more than the per-chunk budget of {human_bytes(self.chunk_budget_bytes)}: "
                 f"this array cannot be read here")
         if touched > self.max_chunks:
             raise BudgetError(

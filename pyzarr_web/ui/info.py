@@ -6,16 +6,7 @@ import html
 
 import numpy as np
 
-
-def human_bytes(n: int | None) -> str:
-    if n is None:
-        return "unknown"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+from pyzarr_web.core import human_bytes
 
 
 def _shape_text(shape) -> str:
