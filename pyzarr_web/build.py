@@ -255,8 +255,8 @@ def _fetch_raw(entry: dict, entries: dict[str, dict], dest_dir: Path, *, filenam
             elif kind == "wasm-wheel":
                 cmd += ["--only-binary=:all:", "--platform", WASM_PLATFORM, "--python-version", PY_TAG,
                         "--implementation", "cp", "--abi", "cp313", "--abi", "abi3", "--abi", "none"]
-            else:
-                cmd += ["--no-binary", ":all:"]
+            else:  # only this package as an sdist: its build dependencies may come as wheels
+                cmd += ["--no-binary", name]
             cmd.append(f"{name}=={version}")
             _run(cmd, what=f"downloading {_source_label(entry)}")
         elif kind == "mirror":
@@ -415,7 +415,7 @@ def _build_sdist(entry: dict, sdist: Path) -> Path:
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
     env = {**entry.get("build_env", {}), "SOURCE_DATE_EPOCH": "315532800"}
-    _run(_pip() + ["wheel", "--no-deps", "--disable-pip-version-check", "-q", "--no-binary", ":all:",
+    _run(_pip() + ["wheel", "--no-deps", "--disable-pip-version-check", "-q",
                    "-w", str(out_dir), str(sdist)], env=env, what=f"building {_source_label(entry)}")
     wheels = list(out_dir.glob("*.whl"))
     if len(wheels) != 1 or not wheels[0].name.endswith("-py3-none-any.whl"):
