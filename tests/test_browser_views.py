@@ -231,15 +231,15 @@ def test_back_and_forward_move_between_nodes(explorer):
 
 def test_a_shared_url_restores_the_view(browser, http_server, store):
     url = http_server.add_store(store[0])
-    query = f"store={url}&path=ocean/sst&select=4,:,:&cmap=magma&clim=5,12&log=1&view=info"
+    query = f"store={url}&path=ocean/sst&select=4,:,:&cmap=magma&clim=5,12&log=1&tab=info"
     with booted_explorer(browser, http_server, query) as page:
         page.wait_for_function("() => window.zarrExplorer.state().path === 'ocean/sst'")
         state = settle(page)
         assert state["selection"] == "4,:,:" and state["view"]["shape"] == [30, 40]
         page.get_by_text("Compression ratio").or_(page.get_by_text("Stored size")).first.wait_for()  # the Info tab
-        assert "log=1" in page.url and "view=info" in page.url and "clim=5,12" in page.url
+        assert "log=1" in page.url and "tab=info" in page.url and "clim=5,12" in page.url
         tab(page, "Data")
-        page.wait_for_function("() => !window.location.search.includes('view=')")
+        page.wait_for_function("() => !window.location.search.includes('tab=')")
         page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('pzw-image') !== null")
         mapper = page.evaluate("""() => { const r = Bokeh.documents[0].get_model_by_name('pzw-image');
             const m = r.glyph.color_mapper; return [m.type, m.low, m.high, m.palette[0]]; }""")

@@ -1,6 +1,6 @@
 """The query string of a view, both ways: one codec for the page's URL, the JS API and the tests.
 
-``?store=URL&path=PATH&select=0,:,:&cmap=magma&clim=0,300&log=1&view=info``. Parameters at
+``?store=URL&path=PATH&select=0,:,:&cmap=magma&clim=0,300&log=1&tab=info``. Parameters at
 their defaults are left out, so a URL says only what differs. A value that cannot be read is
 dropped (the view falls back to its default) rather than breaking the page.
 """
@@ -32,7 +32,7 @@ def decode(query: str) -> dict:
     params = query_params(query)
     clim = _limits(params["clim"]) if "clim" in params else None
     cmap = params.get("cmap")
-    view = params.get("view")
+    tab = params.get("tab")
     return {
         "store": params.get("store", "").strip(),
         "path": params.get("path", ""),
@@ -41,7 +41,7 @@ def decode(query: str) -> dict:
         "auto_contrast": clim is None,
         "clim": clim,
         "log_scale": params.get("log") in ("1", "true"),
-        "tab": view if view in TABS else Viewer.tab,
+        "tab": tab if tab in TABS else Viewer.tab,
     }
 
 
@@ -61,5 +61,5 @@ def encode(viewer: Viewer) -> str:
     if viewer.log_scale:
         query["log"] = "1"
     if viewer.tab != Viewer.tab:
-        query["view"] = viewer.tab
+        query["tab"] = viewer.tab
     return urlencode(query, safe="/:,")

@@ -1,0 +1,25 @@
+"""The one codec between the query string and the Viewer: both ways, defaults left out, unreadable
+values dropped."""
+
+from pyzarr_web.ui import urlstate
+from pyzarr_web.ui.viewer import Viewer
+
+
+def test_a_view_survives_the_round_trip_through_its_url():
+    viewer = Viewer(store="https://example.org/a b.zarr", path="grp/cube", selection="3,:,2:70:4",
+                    colormap="magma", auto_contrast=False, clim=(-1.5, 2.0), log_scale=True, tab="info")
+    query = urlstate.encode(viewer)
+    assert "select=3,:,2:70:4" in query and "clim=-1.5,2" in query and "tab=info" in query
+    decoded = urlstate.decode("?" + query)
+    assert decoded == {"store": viewer.store, "path": "grp/cube", "selection": "3,:,2:70:4",
+                       "colormap": "magma", "auto_contrast": False, "clim": (-1.5, 2.0),
+                       "log_scale": True, "tab": "info"}
+
+
+def test_defaults_are_left_out_and_bad_values_fall_back():
+    assert urlstate.encode(Viewer(store="s.zarr")) == "store=s.zarr"
+    assert urlstate.encode(Viewer()) == ""
+    decoded = urlstate.decode("?store=s.zarr&cmap=nope&clim=3,1&tab=<b>&log=maybe")
+    assert (decoded["colormap"], decoded["clim"], decoded["auto_contrast"]) == ("viridis", None, True)
+    assert (decoded["tab"], decoded["log_scale"]) == ("data", False)
+    assert urlstate.decode("?store=s.zarr&clim=oops")["clim"] is None
