@@ -4,6 +4,7 @@ or a shard index rewritten. Nothing is committed as a file."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import warnings
@@ -461,3 +462,15 @@ def write_pickle_store(path: Path, zarr_format: int, payload: bytes) -> Path:
     (path / doc_key).write_text(json.dumps(doc))
     chunk.write_bytes(payload)
     return path
+
+
+@contextlib.contextmanager
+def served_cases(tmp_path_factory, name: str):
+    """A new directory of case stores, served by our server: (directory, its URL); each case is a
+    store below it, at <URL>/<case>."""
+    from pyzarr_web.serve import make_app, run_in_thread
+
+    root = tmp_path_factory.mktemp(name) / "cases"
+    root.mkdir()
+    with run_in_thread(make_app(None, [root])) as url:
+        yield root, f"{url}/data/cases"

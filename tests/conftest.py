@@ -99,6 +99,12 @@ def backend(request):
     set_backend(previous)
 
 
+@pytest.fixture(scope="session")
+def base_cache(tmp_path_factory):
+    """Where tests/badinput.py keeps the base stores that cases copy and corrupt."""
+    return tmp_path_factory.mktemp("bases")
+
+
 # ------------------------------------------------------------------------------ site and server
 
 @pytest.fixture(scope="session")

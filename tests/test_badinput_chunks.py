@@ -23,26 +23,17 @@ from click.testing import CliRunner
 
 from badinput import (CHUNK_DAMAGE, CODECS, LIMITS, SHARD_DAMAGE, SHARD_ENTRY_REFUSED,
                       SHARD_READABLE, Marker, corrupt_chunk, damage_shard, metadata_only,
-                      write_base, write_codec_store, write_pickle_store)
+                      served_cases, write_base, write_codec_store, write_pickle_store)
 from pyzarr_web.cli import main
 from pyzarr_web.core import (BudgetError, CodecError, Hierarchy, StoreError,
                              ZarrError, open_store)
-from pyzarr_web.serve import make_app, run_in_thread
 from pyzarr_web.terminal import UNSAFE, safe
-
-
-@pytest.fixture(scope="session")
-def base_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("bases")
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """(directory of case stores, its URL): each case is a store below it."""
-    root = tmp_path_factory.mktemp("chunks") / "cases"
-    root.mkdir()
-    with run_in_thread(make_app(None, [root])) as url:
-        yield root, f"{url}/data/cases"
+    with served_cases(tmp_path_factory, "chunks") as served:
+        yield served
 
 
 def source(served, name: str, where: str) -> str:

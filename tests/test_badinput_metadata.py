@@ -7,23 +7,14 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from badinput import META_CASES, apply, write_base
+from badinput import META_CASES, apply, served_cases, write_base
 from pyzarr_web.cli import main
-from pyzarr_web.serve import make_app, run_in_thread
-
-
-@pytest.fixture(scope="session")
-def base_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("bases")
 
 
 @pytest.fixture(scope="module")
 def cases_dir(tmp_path_factory):
-    """A directory of case stores, served over HTTP as /data/cases/<case id>."""
-    root = tmp_path_factory.mktemp("meta") / "cases"
-    root.mkdir()
-    with run_in_thread(make_app(None, [root])) as url:
-        yield root, f"{url}/data/cases"
+    with served_cases(tmp_path_factory, "meta") as served:
+        yield served
 
 
 def run_cli(*args) -> tuple[int, str, BaseException | None]:
