@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import zarr
-
 from conftest import booted_explorer
 
 pytestmark = pytest.mark.browser
@@ -16,7 +15,8 @@ CONTROLS_JS = """() => { const out = []; const walk = (root) => {
   for (const e of root.querySelectorAll('input, select, button, .noUi-handle, canvas')) {
     const r = e.getBoundingClientRect();
     if (r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden')
-      out.push({tag: e.tagName, label: (e.getAttribute('placeholder') || e.textContent || e.className || '').slice(0, 40),
+      out.push({tag: e.tagName,
+                label: (e.getAttribute('placeholder') || e.textContent || e.className || '').slice(0, 40),
                 left: r.left + window.scrollX, right: r.right + window.scrollX, top: r.top + window.scrollY,
                 bottom: r.bottom + window.scrollY});
   }

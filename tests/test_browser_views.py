@@ -12,7 +12,6 @@ import re
 import numpy as np
 import pytest
 import zarr
-
 from conftest import REPO, booted_explorer
 
 pytestmark = pytest.mark.browser
@@ -102,7 +101,8 @@ def test_tree_navigation_by_clicking(explorer, store):
     assert "6×30×40" in sst.text_content() and "int16" in sst.text_content()
     sst.click()
     state = settle(explorer)
-    assert (state["path"], state["shape"], state["dtype"], state["selection"]) == ("ocean/sst", [6, 30, 40], "<i2", "0,:,:")
+    assert (state["path"], state["shape"], state["dtype"], state["selection"]) == \
+        ("ocean/sst", [6, 30, 40], "<i2", "0,:,:")
     assert "path=ocean/sst" in explorer.url
 
 
@@ -115,7 +115,8 @@ def test_state_slider_and_displayed_dimensions_follow_numpy(explorer, store):
     def check(view, expected):
         assert view["shape"] == list(expected.shape)
         assert view["min"] == pytest.approx(np.nanmin(expected)) and view["max"] == pytest.approx(np.nanmax(expected))
-        assert view["mean"] == pytest.approx(np.nanmean(expected)) and view["nan_count"] == int(np.isnan(expected).sum())
+        assert view["mean"] == pytest.approx(np.nanmean(expected))
+        assert view["nan_count"] == int(np.isnan(expected).sum())
         assert view["downsampled"] is False
 
     check(settle(explorer)["view"], decoded[0])
@@ -163,7 +164,8 @@ def test_attributes_are_inert_text(explorer):
     explorer.get_by_text("window.__xss = 1", exact=False).first.wait_for()
     assert explorer.evaluate("() => window.__xss") is None
     assert explorer.evaluate("""() => { let found = false; const walk = (root) => {
-        for (const e of root.querySelectorAll('img[src="x"], script')) { if (e.textContent.includes('__xss') || e.getAttribute('src') === 'x') found = true; }
+        for (const e of root.querySelectorAll('img[src="x"], script')) {
+          if (e.textContent.includes('__xss') || e.getAttribute('src') === 'x') found = true; }
         for (const e of root.querySelectorAll('*')) if (e.shadowRoot) walk(e.shadowRoot); };
         walk(document); return found; }""") is False
     shot(explorer, "info-view")

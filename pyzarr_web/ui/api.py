@@ -7,7 +7,8 @@ Kept free of browser imports so it is tested on CPython too.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pyzarr_web.ui import urlstate
 from pyzarr_web.ui.explorer import Explorer

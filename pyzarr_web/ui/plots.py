@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from bokeh import palettes
-from bokeh.models import (ColorBar, ColumnDataSource, CustomJSHover, HoverTool, LinearColorMapper,
-                          LogColorMapper)
+from bokeh.models import ColorBar, ColumnDataSource, CustomJSHover, HoverTool, LinearColorMapper, LogColorMapper
 from bokeh.plotting import figure
 
 from pyzarr_web.ui.coords import Axis
@@ -52,7 +51,7 @@ class Placement:
     offset: int  # array index of the first sample
 
     @classmethod
-    def of(cls, axis: Axis, span: tuple[int, int], step: int) -> "Placement":
+    def of(cls, axis: Axis, span: tuple[int, int], step: int) -> Placement:
         start, stop = span
         extent = axis.extent(start, stop, step)
         if extent is None:

@@ -27,12 +27,12 @@ class ViewSpec:
     steps: tuple[int, ...] = ()  # the user's step per array dimension (none given: 1 everywhere)
 
     @classmethod
-    def default(cls, shape: tuple[int, ...]) -> "ViewSpec":
+    def default(cls, shape: tuple[int, ...]) -> ViewSpec:
         displayed = tuple(range(len(shape)))[-2:]
         return cls(tuple(shape), displayed, (0,) * len(shape), tuple((0, n) for n in shape), (1,) * len(shape))
 
     @classmethod
-    def from_text(cls, text: str, shape: tuple[int, ...], previous: "ViewSpec | None" = None) -> "ViewSpec":
+    def from_text(cls, text: str, shape: tuple[int, ...], previous: ViewSpec | None = None) -> ViewSpec:
         """Parse TEXT; integers pick hidden-dimension indices and slices pick displayed ranges."""
         items = list(parse_selection(text))
         if items.count(Ellipsis) > 1:
@@ -71,10 +71,10 @@ class ViewSpec:
         return cls(tuple(shape), previous.displayed if keep_order else sliced, tuple(indices), tuple(ranges),
                    tuple(steps))
 
-    def with_displayed(self, displayed: tuple[int, ...]) -> "ViewSpec":
+    def with_displayed(self, displayed: tuple[int, ...]) -> ViewSpec:
         return replace(self, displayed=displayed)
 
-    def with_index(self, dim: int, index: int) -> "ViewSpec":
+    def with_index(self, dim: int, index: int) -> ViewSpec:
         indices = list(self.indices)
         indices[dim] = min(max(int(index), 0), self.shape[dim] - 1)
         return replace(self, indices=tuple(indices))

@@ -6,9 +6,10 @@ their ancestors, and each array shows its shape and dtype at a glance.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from pyzarr_web.core.discovery import multiscale_kind
+
 
 def parent_of(path: str) -> str | None:
     if path == "":
