@@ -175,6 +175,12 @@ async def ensure_packages(*names: str) -> None:
             await _lazy.install_async(name)
 
 
+async def _install_modules(modules: list[str]) -> None:
+    """The codec warm-up's installer: the lazy packages providing MODULES, without blocking."""
+    if _lazy is not None:
+        await ensure_packages(*sorted({_lazy.by_module.get(m.split(".")[0]) for m in modules} - {None}))
+
+
 def lazy_packages() -> dict[str, dict]:
     return dict(_lazy.packages) if _lazy is not None else {}
 
@@ -277,7 +283,10 @@ async def _start(query_string: str) -> tuple[str, str, str]:
     from panel.io.pyodide import init_doc, write_doc  # noqa: PLC0415
 
     _report("Importing the explorer", 0.9)
+    from pyzarr_web.core.codecs import warmup  # noqa: PLC0415
     from pyzarr_web.ui.explorer import create_explorer  # noqa: PLC0415
+
+    warmup.set_installer(_install_modules)
 
     global _explorer
     _report("Starting the app", 0.0)
@@ -305,6 +314,18 @@ def link(send_patch: Any, send_message: Any) -> None:
                     lambda query, new_entry: post({"type": "url", "query": query, "push": new_entry}))
     _link_batched(state.curdoc, send_patch)
     post({"type": "state", "state": _explorer.state()})
+    asyncio.get_event_loop().call_later(STARTUP_WARM_DELAY, _warm_usual_codecs)
+
+
+#: seconds after the page is interactive before the usual codecs are warmed (issue 13)
+STARTUP_WARM_DELAY = 1.0
+
+
+def _warm_usual_codecs() -> None:
+    """Import the codecs most stores use while the app is idle, so a first read skips that."""
+    from pyzarr_web.core.codecs import warmup  # noqa: PLC0415
+
+    warmup.warm_later(warmup.USUAL, busy=lambda: _explorer.status == "loading")
 
 
 def _link_batched(doc: Any, send_patch: Any) -> None:
