@@ -175,7 +175,7 @@ async def ensure_packages(*names: str) -> None:
             await _lazy.install_async(name)
 
 
-async def _install_modules(modules: list[str]) -> None:
+async def install_modules(modules: list[str]) -> None:
     """The codec warm-up's installer: the lazy packages providing MODULES, without blocking."""
     if _lazy is not None:
         await ensure_packages(*sorted({_lazy.by_module.get(m.split(".")[0]) for m in modules} - {None}))
@@ -286,7 +286,7 @@ async def _start(query_string: str) -> tuple[str, str, str]:
     from pyzarr_web.core.codecs import warmup  # noqa: PLC0415
     from pyzarr_web.ui.explorer import create_explorer  # noqa: PLC0415
 
-    warmup.set_installer(_install_modules)
+    warmup.set_installer(install_modules)
 
     global _explorer
     _report("Starting the app", 0.0)
