@@ -7,7 +7,8 @@ is idle, so that the first read does not wait for them.
 
 The import itself is synchronous (in Pyodide it blocks the worker's one thread), so :func:`warm`
 runs each import only when ``busy()`` says no load is running. A download step that does not
-block (the browser's lazy packages) can be plugged in with :func:`set_installer`.
+block (the browser's lazy packages) can be plugged in with :func:`set_installer`; it too waits for
+no load to run: a read importing the module meanwhile would download it a second time.
 """
 
 from __future__ import annotations
@@ -15,19 +16,21 @@ from __future__ import annotations
 import asyncio
 import importlib
 import sys
+import weakref
 from typing import Awaitable, Callable, Iterable
 
 from .backends import get_backend
 from .compressors import Compressor
 
-#: USUAL: the codecs most stores use, warmed once the app is idle after startup
+#: the codecs most stores use, warmed once the app is idle after startup
 USUAL = ("blosc", "zstd")
-#: seconds without a load before an import runs (a click that just arrived goes first)
+#: pause before each import, repeated while a load runs (a click that just arrived goes first)
 IDLE_SECONDS = 0.1
 
 Installer = Callable[[list[str]], Awaitable[None]]
 _installer: Installer | None = None
-_lock = asyncio.Lock()  # one warm-up at a time: a second one finds the work done
+#: one warm-up at a time per event loop: a second one finds the work done
+_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _running: set[asyncio.Task] = set()  # the event loop keeps only weak references to tasks
 
 
@@ -52,24 +55,31 @@ def modules_for(ids: Iterable[str]) -> list[str]:
     return [m for m in get_backend().modules_for(ids) if m not in sys.modules]
 
 
+async def _until_idle(busy: Callable[[], bool]) -> None:
+    while True:
+        await asyncio.sleep(IDLE_SECONDS)
+        if not busy():
+            return
+
+
 async def warm(ids: Iterable[str], busy: Callable[[], bool] = lambda: False) -> list[str]:
-    """Import the modules the codecs ``ids`` decode with, each after a pause of
-    :data:`IDLE_SECONDS` in which ``busy()`` turned false; returns the modules imported. A module
-    that fails to install or import is left for the read that needs it to report."""
+    """Download (through the installer) and import the modules the codecs ``ids`` decode with,
+    each step after a pause of :data:`IDLE_SECONDS` in which ``busy()`` turned false (a load
+    that needs a module meanwhile imports it itself). Returns the modules imported. A module that fails to install or import is left for the read that needs it to
+    report."""
     ids = list(ids)
     done = []
-    async with _lock:
+    lock = _locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock:
+        await _until_idle(busy)
         modules = modules_for(ids)
         if modules and _installer is not None:
             try:
                 await _installer(modules)
-            except Exception:  # noqa: BLE001 -- the import below fails and the read reports it
+            except Exception:  # noqa: BLE001 -- the read that needs them reports it
                 return done
         for module in modules:
-            while True:
-                await asyncio.sleep(IDLE_SECONDS)
-                if not busy():
-                    break
+            await _until_idle(busy)
             if module in sys.modules:  # a read imported it meanwhile
                 continue
             try:
