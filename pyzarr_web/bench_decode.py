@@ -11,6 +11,9 @@ gzip, and sharded zstd with 1024^2 shards) and reads each whole array
 Throughput is MB/s of decoded output, best of N; the ratio is browser (memory) / CPython.
 Then, for region reads of the sharded array in the browser, the requests and bytes the server
 saw vs the ideal (one index read per shard + the compressed bytes of the needed inner chunks).
+Then the first read in a fresh worker (issue 13): a region of blosc-zstd and of zstd right after
+opening the store, without and with the codec warm-up the explorer runs while the tree is shown,
+as a ratio to the same read once warm; and what a warm-up in flight costs a read the user starts.
 
 Figures only, not a test. Needs a source checkout with a built site (``python build.py``).
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import statistics
 import sys
 import tempfile
 import time
@@ -62,6 +66,58 @@ async def h_bench(url, path, keys, repeats):
     out["nbytes"] = int(a.nbytes)
     out["checksum"] = int(a.astype("u8").sum())
     return json.dumps(out)
+
+
+async def h_cold(url, paths, spec, warm):
+    """First reads of SPEC in PATHS in this fresh worker, after the product's codec warm-up if
+    WARM (awaited: the time the user looks at the tree), then the same reads warm."""
+    import asyncio
+    from pyzarr_web import browser
+    from pyzarr_web.core.codecs import warmup
+    warmup.set_installer(browser.install_modules)
+    h = await Hierarchy.open(open_store(url, cache_bytes=0))
+    out = {"warm_s": None, "stall_s": 0.0, "cold": {}, "warm": {}}
+    if warm:
+        stall, running = [0.0], [True]
+
+        async def ticker():  # the longest the event loop was blocked: what a click could wait
+            while running[0]:
+                t = time.perf_counter()
+                await asyncio.sleep(0.01)
+                stall[0] = max(stall[0], time.perf_counter() - t - 0.01)
+        tick = asyncio.ensure_future(ticker())
+        t = time.perf_counter()
+        await warmup.warm(warmup.codec_ids(await h.walk(include=paths)))
+        out["warm_s"] = time.perf_counter() - t
+        running[0] = False
+        await tick
+        out["stall_s"] = stall[0]
+    for kind in ("cold", "warm"):
+        for path in paths:
+            arr = await h.array(path)
+            t = time.perf_counter()
+            await arr.read(_h_sel(spec))
+            out[kind][path] = time.perf_counter() - t
+    return json.dumps(out)
+
+
+async def h_user_read_during_warmup(url, path, spec, warm):
+    """A read the user starts right after the store opened, with the warm-up in flight or not."""
+    from pyzarr_web import browser
+    from pyzarr_web.core.codecs import warmup
+    warmup.set_installer(browser.install_modules)
+    h = await Hierarchy.open(open_store(url, cache_bytes=0))
+    reading = [True]
+    ids = warmup.codec_ids(await h.walk(include=[path, "blosc-zstd", "sharded-zstd"]))
+    task = warmup.warm_later(ids, busy=lambda: reading[0]) if warm else None
+    arr = await h.array(path)
+    t = time.perf_counter()
+    await arr.read(_h_sel(spec))
+    took = time.perf_counter() - t
+    reading[0] = False
+    if task is not None:
+        await task
+    return json.dumps({"read_s": took})
 
 
 async def h_region(url, path, spec):
@@ -142,6 +198,7 @@ def _core_cpython(root: Path, name: str, repeats: int) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m pyzarr_web.bench_decode", description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed reads per figure (best is kept)")
+    parser.add_argument("--cold-only", action="store_true", help="only the first reads in fresh workers")
     args = parser.parse_args(argv)
     bh = _load_harness()
 
@@ -150,6 +207,8 @@ def main(argv: list[str] | None = None) -> None:
         root = stores / "bench.zarr"
         data = _data()
         info = _write(root, data)
+        if args.cold_only:
+            return cold_reads(bh, stores, bh.Harness(stores).store_url("bench.zarr"), args.repeats)
         # CPython first: Playwright's sync API keeps an event loop running in this thread.
         native = {}
         for name in info:
@@ -205,6 +264,44 @@ def main(argv: list[str] | None = None) -> None:
                 nbytes = sum(r.body_bytes for r in reqs if r.status < 300)
                 print(f"{label:<24}{len(reqs):>9}{ideal['requests']:>7}{nbytes:>11}{ideal['bytes']:>11}"
                       f"{nbytes / ideal['bytes']:>13.3f}")
+        cold_reads(bh, stores, url, args.repeats)
+
+
+COLD_REGION = ("[1000:1100, 1000:1100]", (slice(1000, 1100), slice(1000, 1100)))
+COLD_ARRAYS = ["blosc-zstd", "sharded-zstd"]
+
+
+def cold_reads(bh, stores: Path, url: str, runs: int) -> None:
+    """First reads in fresh workers (one boot per case and run; medians of RUNS), without and
+    with the codec warm-up."""
+    label, sel = COLD_REGION
+    spec = bh.sel_to_json(sel)
+
+    def fresh(func: str, *args) -> dict:
+        with bh.Harness(stores).running() as harness:
+            harness.run(BROWSER_BENCH + "\n'ok'")
+            return harness.call(func, url, *args, timeout=600)
+
+    med = statistics.median
+    print()
+    print(f"first read of {label} in a fresh worker, right after opening the store (issue 13); "
+          f"medians of {runs} boots")
+    print(f"{'warm-up':<9}{'array':<14}{'first ms':>10}{'warm ms':>9}{'first/warm':>12}"
+          f"{'warm-up s':>11}{'longest stall ms':>18}")
+    for warm in (False, True):
+        res = [fresh("h_cold", COLD_ARRAYS, spec, warm) for _ in range(runs)]
+        for name in COLD_ARRAYS:
+            first, again = med(r["cold"][name] for r in res), med(r["warm"][name] for r in res)
+            extra = (f"{med(r['warm_s'] for r in res):>11.2f}"
+                     f"{max(r['stall_s'] for r in res) * 1000:>18.0f}" if warm else "")
+            print(f"{'with' if warm else 'without':<9}{name:<14}{first * 1000:>10.0f}{again * 1000:>9.0f}"
+                  f"{first / again:>12.1f}{extra}")
+    print()
+    print(f"a gzip read of {label} started right after opening, with the warm-up in flight or not")
+    for warm in (False, True):
+        times = [fresh("h_user_read_during_warmup", "gzip", spec, warm)["read_s"] for _ in range(runs)]
+        print(f"  {'with' if warm else 'without'} warm-up in flight: median {med(times) * 1000:.0f} ms "
+              f"({', '.join(f'{t * 1000:.0f}' for t in times)})")
 
 
 if __name__ == "__main__":

@@ -93,7 +93,9 @@ class _LazyPackages(importlib.abc.MetaPathFinder):
             _add_stubs(self.packages[pkg].get("stubs", []))
             print(f"pyzarr-web: installed {pkg} ({len(data) / 1e6:.1f} MB) in {time.perf_counter() - t:.2f} s")
 
-    async def install_async(self, name: str) -> None:
+    async def install_async(self, name: str, report: bool = True) -> None:
+        """:meth:`install` without blocking the worker; REPORT=False leaves a failure for whoever
+        imports the package to report (a speculative install, e.g. the codec warm-up)."""
         from pyodide.http import pyfetch
 
         for pkg in self.order(name):
@@ -102,20 +104,22 @@ class _LazyPackages(importlib.abc.MetaPathFinder):
             url = _base_url + self.packages[pkg]["url"]
             try:
                 response = await pyfetch(url)
-                response.raise_for_status()
+                if not response.ok:
+                    raise OSError(f"HTTP {response.status}")
                 zipfile.ZipFile(io.BytesIO(await response.bytes())).extractall(_site_packages)
             except Exception as e:
-                raise self._failed(pkg, name, url, e) from e
+                raise self._failed(pkg, name, url, e, report) from e
             self.installed.add(pkg)
             _add_stubs(self.packages[pkg].get("stubs", []))
         importlib.invalidate_caches()
 
     @staticmethod
-    def _failed(pkg: str, name: str, url: str, error: Exception) -> ImportError:
+    def _failed(pkg: str, name: str, url: str, error: Exception, report: bool = True) -> ImportError:
         """The error for a package that could not be installed, reported to the page as well:
         the importer may catch it and carry on without the package."""
         message = f"could not install the bundled package {pkg} (needed by {name}) from {url}: {error}"
-        _report_error("import", message)
+        if report:
+            _report_error("import", message)
         return ImportError(message)
 
 
@@ -166,13 +170,21 @@ def _fetch_sync(url: str) -> bytes:
     return xhr.response.to_py().tobytes()
 
 
-async def ensure_packages(*names: str) -> None:
+async def ensure_packages(*names: str, report: bool = True) -> None:
     """Install bundled lazy packages ahead of their import, without blocking the worker."""
     if _lazy is None:
         return
     for name in names:
         if name in _lazy.packages:
-            await _lazy.install_async(name)
+            await _lazy.install_async(name, report)
+
+
+async def install_modules(modules: list[str]) -> None:
+    """The codec warm-up's installer: the lazy packages providing MODULES, without blocking.
+    A failure is not reported here: the read that needs the package reports it."""
+    if _lazy is not None:
+        names = {_lazy.by_module.get(m.split(".")[0]) for m in modules} - {None}
+        await ensure_packages(*sorted(names), report=False)
 
 
 def lazy_packages() -> dict[str, dict]:
@@ -277,7 +289,10 @@ async def _start(query_string: str) -> tuple[str, str, str]:
     from panel.io.pyodide import init_doc, write_doc  # noqa: PLC0415
 
     _report("Importing the explorer", 0.9)
+    from pyzarr_web.core.codecs import warmup  # noqa: PLC0415
     from pyzarr_web.ui.explorer import create_explorer  # noqa: PLC0415
+
+    warmup.set_installer(install_modules)
 
     global _explorer
     _report("Starting the app", 0.0)
@@ -305,6 +320,18 @@ def link(send_patch: Any, send_message: Any) -> None:
                     lambda query, new_entry: post({"type": "url", "query": query, "push": new_entry}))
     _link_batched(state.curdoc, send_patch)
     post({"type": "state", "state": _explorer.state()})
+    asyncio.get_event_loop().call_later(STARTUP_WARM_DELAY, _warm_usual_codecs)
+
+
+#: seconds after the page is interactive before the usual codecs are warmed (issue 13)
+STARTUP_WARM_DELAY = 1.0
+
+
+def _warm_usual_codecs() -> None:
+    """Import the codecs most stores use while the app is idle, so a first read skips that."""
+    from pyzarr_web.core.codecs import warmup  # noqa: PLC0415
+
+    warmup.warm_later(warmup.USUAL, busy=lambda: _explorer.status == "loading")
 
 
 def _link_batched(doc: Any, send_patch: Any) -> None:

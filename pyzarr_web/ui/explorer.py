@@ -19,6 +19,7 @@ import panel as pn
 import param
 
 from pyzarr_web.core import Hierarchy, NodeNotFoundError, ZarrError, open_store
+from pyzarr_web.core.codecs.warmup import codec_ids, warm_later
 from pyzarr_web.ui import info, urlstate
 from pyzarr_web.ui.coords import Axis, cf_decode, dimension_names, format_value, read_axes
 from pyzarr_web.ui.loader import MAX_DISPLAY_POINTS, Loader, ProgressThrottle, read_strides
@@ -304,6 +305,8 @@ class Explorer(param.Parameterized):
             self.tree_error.object = _error_html(f"Could not open {url}", exc)
             raise
         self._hierarchy = hierarchy
+        # issue 13: import the store's codecs while the user looks at the tree, not on first read
+        warm_later(codec_ids(self._tree.nodes.values()), busy=lambda: self.status == "loading")
         self.tree.nodes = self._tree.rows()
         self.tree_error.object = self._listing_notice()
 

@@ -9,6 +9,7 @@ header announces (zstd, lz4, blosc) or by stopping a streaming decoder at the li
 from __future__ import annotations
 
 import bz2
+import importlib.util
 import os
 import struct
 import zlib
@@ -148,6 +149,24 @@ def _gzip(data, limit: int | None) -> bytes:
 class BrowserBackend:
     name = "browser"
 
+    #: compressor id -> the modules its decoder imports on first use (the standard library's
+    #: zlib and bz2 are always loaded); imagecodecs loads each codec's extension on first use
+    MODULES = {"zstd": ("imagecodecs._zstd",), "lz4": ("imagecodecs._lz4",), "blosc": ("blosc2",)}
+
+    def modules_for(self, codec_ids) -> list[str]:
+        """The modules decoding with these codecs (v2 ids or v3 names) imports on first use, in
+        order, without duplicates: what :mod:`.warmup` imports ahead of the first read."""
+        out: dict[str, None] = {}
+        for codec_id in codec_ids:
+            method = codec_id.removeprefix("numcodecs.")
+            out.update(dict.fromkeys(self._lzma_modules() if method == "lzma"
+                                     else self.MODULES.get(method, ())))
+        return list(out)
+
+    @staticmethod
+    def _lzma_modules() -> tuple[str, ...]:
+        return ("lzma",) if importlib.util.find_spec("lzma") is not None else ("imagecodecs._lzma",)
+
     def zlib(self, data, limit):
         return _bounded(zlib.decompressobj(), data, limit, "zlib", 0)
 
@@ -209,6 +228,8 @@ class NumcodecsBackend(BrowserBackend):
     limit instead."""
 
     name = "numcodecs"
+    MODULES = {"zstd": ("numcodecs.zstd",), "lz4": ("numcodecs.lz4",),
+               "blosc": ("numcodecs.blosc",)}
 
     def __init__(self):
         import numcodecs

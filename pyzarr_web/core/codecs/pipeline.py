@@ -27,6 +27,15 @@ class Pipeline:
     def codecs(self) -> list:
         return [*self.array_array, self.array_bytes, *self.bytes_bytes]
 
+    def walk(self):
+        """Every codec, nested ones included: a shard's inner codecs, a v2 chunk's filters."""
+        for codec in self.codecs:
+            yield codec
+            if isinstance(getattr(codec, "inner", None), Pipeline):  # sharding
+                yield from codec.inner.walk()
+            for f in getattr(codec, "filters", ()):  # v2 filters; compressors there are wrapped
+                yield getattr(f, "codec", f)
+
     def _specs(self, spec: ChunkSpec) -> list[ChunkSpec]:
         specs = [spec]
         for codec in self.array_array:
