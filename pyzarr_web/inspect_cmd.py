@@ -10,11 +10,15 @@ import click
 import numpy as np
 
 from .core import Hierarchy, Node, ZarrError, open_store, parse_selection
+from .core.conventions import Multiscale, read_level_metadata, read_multiscale
 
 
-def node_json(node: Node) -> dict:
-    """One node in the ``tree --json`` schema (array fields only on arrays)."""
+def node_json(node: Node, multiscale: Multiscale | None = None) -> dict:
+    """One node in the ``tree --json`` schema (array fields only on arrays, ``multiscale`` only
+    on multiscale groups)."""
     out: dict = {"path": node.path, "kind": node.kind, "zarr_format": node.zarr_format}
+    if multiscale is not None:
+        out["multiscale"] = multiscale.to_json()
     meta = node.metadata
     if meta is not None:
         out.update(shape=list(meta.shape), dtype=meta.dtype.str, chunks=list(meta.read_chunks),
@@ -24,15 +28,31 @@ def node_json(node: Node) -> dict:
     return out
 
 
-def _line(node: Node) -> str:
+def _line(node: Node, mark: str = "") -> str:
     indent = "  " * (node.path.count("/") + 1 if node.path else 0)
+    mark = f"  {mark}" if mark else ""
     meta = node.metadata
-    if meta is None:
-        return f"{indent}{node.name}/  (group, v{node.zarr_format})"  # the root prints as "/"
+    if meta is None:  # the root prints as "/"
+        return f"{indent}{node.name}/  (group, v{node.zarr_format}){mark}"
     shards = f" shards={list(meta.shards)}" if meta.shards else ""
     dims = f" dims={meta.dimension_names}" if meta.dimension_names else ""
     return (f"{indent}{node.name or '/'}  {list(meta.shape)} {meta.dtype.str} "
-            f"chunks={list(meta.read_chunks)}{shards}{dims} (v{node.zarr_format})")
+            f"chunks={list(meta.read_chunks)}{shards}{dims} (v{node.zarr_format}){mark}")
+
+
+def _marks(multiscales: dict[str, Multiscale]) -> dict[str, str]:
+    """Text after each line: a multiscale group's convention and levels; each level's rank."""
+    out = {}
+    for path, ms in multiscales.items():
+        kind = "label image" if ms.is_label else "multiscale"
+        version = f" {ms.version}" if ms.version else ""
+        problems = f", {len(ms.problems)} problems" if ms.problems else ""
+        out[path] = (f"[{kind}: {ms.convention}{version}, {len(ms.levels)} levels"
+                     f"{problems}]")
+        for i, level in enumerate(ms.levels):
+            full = f"{path}/{level.path}" if path else level.path
+            out[full] = f"[level {i} of {path or '/'}]"
+    return out
 
 
 def _fail(error: Exception) -> None:
@@ -40,21 +60,29 @@ def _fail(error: Exception) -> None:
     raise SystemExit(1)
 
 
-async def _tree(source: str) -> list[Node]:
+async def _tree(source: str) -> tuple[list[Node], dict[str, Multiscale]]:
+    """The nodes, and the multiscale of each multiscale group (level shapes read from the
+    level arrays' metadata)."""
     h = await Hierarchy.open(open_store(source))
-    return await h.walk()
+    nodes = await h.walk()
+    found = {n.path: ms for n in nodes if n.kind == "group"
+             for ms in [read_multiscale(n.attributes, n.zarr_format, n.path)] if ms}
+    await asyncio.gather(*(read_level_metadata(ms, h, path) for path, ms in found.items()))
+    return nodes, found
 
 
 def tree(source: str, as_json: bool = False) -> None:
     try:
-        nodes = asyncio.run(_tree(source))
+        nodes, multiscales = asyncio.run(_tree(source))
     except ZarrError as e:
         _fail(e)
     if as_json:
-        click.echo(json.dumps({"nodes": [node_json(n) for n in nodes]}, default=str))
+        click.echo(json.dumps({"nodes": [node_json(n, multiscales.get(n.path))
+                                         for n in nodes]}, default=str))
     else:
+        marks = _marks(multiscales)
         for n in nodes:
-            click.echo(_line(n))
+            click.echo(_line(n, marks.get(n.path, "")))
 
 
 async def _cat(source: str, array_path: str, selection: tuple) -> np.ndarray:
