@@ -258,9 +258,10 @@ def test_ome_06_draft_and_multiscale_level_transforms():
                                   {"type": "scale", "scale": [1, 2]},
                                   {"type": "translation", "translation": [0, 1]}]}],
                               "coordinateTransformations": [
-                                  {"type": "scale", "scale": [0.1, 3]}]}]}
+                                  {"type": "scale", "scale": [0.1, 3]},
+                                  {"type": "translation", "translation": [5, 5]}]}]}
     level = read_multiscale(ome04, 2).levels[0]
-    assert level.scale == pytest.approx((0.1, 6)) and level.translation == (0, 3)
+    assert level.scale == pytest.approx((0.1, 6)) and level.translation == (5, 8)
 
 
 MALFORMED = [

@@ -32,7 +32,7 @@ def read_multiscale(attributes: dict, zarr_format: int | None = None,
     return geozarr.read(attributes, where) or ome.read(attributes, where, zarr_format)
 
 
-async def read_level_metadata(multiscale: Multiscale, hierarchy: "Hierarchy",
+async def read_level_metadata(multiscale: Multiscale, hierarchy: Hierarchy,
                               group_path: str) -> Multiscale:
     """Fill each level's shape and chunks from its array's metadata (one metadata document per
     level, no chunk read), and the axes from dimension names when the convention gave none.
