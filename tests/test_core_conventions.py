@@ -10,18 +10,20 @@ import json
 import random
 import warnings
 
+import ndpyramid
 import numpy as np
 import pytest
+import rioxarray  # noqa: F401  (the .rio accessor ndpyramid's reprojection uses)
+import xarray as xr
 import zarr
 from click.testing import CliRunner
+from ome_zarr import format as ome_format
+from ome_zarr import writer as ome_writer
 
 from pyzarr_web.cli import main
 from pyzarr_web.core import Hierarchy, open_store
 from pyzarr_web.core.conventions import read_level_metadata, read_multiscale
 from pyzarr_web.core.discovery import multiscale_levels
-
-ome_writer = pytest.importorskip("ome_zarr.writer")
-ome_format = pytest.importorskip("ome_zarr.format")
 
 CHANNELS = [{"label": "DAPI", "color": "0000FF", "active": True,
              "window": {"min": 0, "max": 65535, "start": 10, "end": 1000}},
@@ -80,11 +82,7 @@ async def test_ome_zarr_py_image_and_labels(tmp_path, fmt):
     assert [lv.shape for lv in label.levels] == [(64 >> i,) * 2 for i in range(5)]
 
 
-ndpyramid = pytest.importorskip("ndpyramid")
-
-
 def _world():
-    import xarray as xr
     lat = np.linspace(89.5, -89.5, 180)
     lon = np.linspace(-179.5, 179.5, 360)
     values = np.random.default_rng(0).random((180, 360)).astype("f4")
@@ -92,7 +90,6 @@ def _world():
 
 
 async def test_ndpyramid_reproject(tmp_path):
-    pytest.importorskip("rioxarray")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = _world().rio.write_crs("EPSG:4326")
