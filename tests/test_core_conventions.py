@@ -23,6 +23,7 @@ from ome_zarr import writer as ome_writer
 from pyzarr_web.cli import main
 from pyzarr_web.core import Hierarchy, open_store
 from pyzarr_web.core.conventions import read_level_metadata, read_multiscale
+from pyzarr_web.core.conventions.fields import MAX_PROBLEMS
 from pyzarr_web.core.discovery import multiscale_levels
 
 CHANNELS = [{"label": "DAPI", "color": "0000FF", "active": True,
@@ -277,7 +278,7 @@ MALFORMED = [
     ({"multiscales": [{"datasets": [{"path": "0"}]}], "image-label": {"colors": [
         {"label-value": 1, "rgba": [300, 0, 0]}]}}, "rgba: expected 4 integers"),
     ({"multiscales": {"layout": [{"asset": "1", "derived_from": "2"},
-                                 {"asset": "2", "derived_from": "1"}]}}, "in a cycle"),
+                                 {"asset": "2", "derived_from": "1"}]}}, "(a cycle)"),
     ({"multiscales": {"layout": [{"asset": "0", "transform": {"scale": "2"}}]},
       "proj:code": 4326}, "proj:code: expected a string, got 4326"),
     ({"multiscales": {"layout": {"asset": "0"}}}, "multiscales.layout: expected a JSON list"),
@@ -333,6 +334,20 @@ def test_no_exception_for_any_half_broken_attribute():
             ms = read_multiscale(broken, 3, "g")
             if ms is not None:
                 json.dumps(ms.to_json())  # the model stays serialisable
+
+
+def test_long_layouts_and_many_problems_stay_bounded():
+    """A hostile layout: a 100000-level derived_from chain listed from its far end (no
+    recursion through it), and as many broken entries."""
+    chain = [{"asset": "l0"}] + [{"asset": f"l{i}", "derived_from": f"l{i - 1}",
+                                  "transform": {"scale": [1.0001, 1.0001]}}
+                                 for i in range(1, 100_000)]
+    ms = read_multiscale({"multiscales": {"layout": chain[::-1]}})
+    assert len(ms.levels) == 100_000 and ms.problems == []
+    assert (ms.levels[0].path, ms.levels[-1].path) == ("l0", "l99999")
+    broken = read_multiscale({"multiscales": {"layout": [{"asset": i} for i in range(100_000)]}})
+    assert len(broken.problems) <= MAX_PROBLEMS + 1
+    assert broken.problems[-1].endswith(f"{100_000 - MAX_PROBLEMS} more problems not listed")
 
 
 def test_discovery_follows_the_model():

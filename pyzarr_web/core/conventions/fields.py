@@ -11,6 +11,8 @@ from typing import Any
 from ..nodepaths import resolve
 
 MISSING = object()
+#: problems kept per group; the rest are counted (a hostile list must not fill memory)
+MAX_PROBLEMS = 50
 
 
 def show(value: Any, limit: int = 60) -> str:
@@ -32,14 +34,23 @@ class Notes:
 
     def __init__(self, where: str):
         self.where = where or "/"
-        self.problems: list[str] = []
+        self._problems: list[str] = []
+        self._dropped = 0
+
+    @property
+    def problems(self) -> list[str]:
+        more = [f"{self.where}: {self._dropped} more problems not listed"] if self._dropped else []
+        return self._problems + more
 
     def bad(self, field: str, expected: str, value: Any = MISSING) -> None:
         got = "nothing (missing)" if value is MISSING else show(value)
-        self.problems.append(f"{self.where}: {field}: expected {expected}, got {got}")
+        self.note(f"{field}: expected {expected}, got {got}")
 
     def note(self, message: str) -> None:
-        self.problems.append(f"{self.where}: {message}")
+        if len(self._problems) < MAX_PROBLEMS:
+            self._problems.append(f"{self.where}: {message}")
+        else:
+            self._dropped += 1
 
     def obj(self, value: Any, field: str, required: bool = False) -> dict | None:
         if isinstance(value, dict):

@@ -91,37 +91,12 @@ def _layout(multiscales: dict, georef: Georef | None, notes: Notes) -> Multiscal
             notes.note(f"{field}.asset: {path!a} is listed twice; the first entry is used")
             continue
         entries[path] = (entry, field)
-    placed: dict[str, tuple[tuple[float, ...] | None, tuple[float, ...] | None]] = {}
-
-    def place(path: str, seen: tuple[str, ...] = ()) -> tuple:
-        """(scale, translation) of ``path`` relative to the root of its derived_from chain."""
-        if path in placed:
-            return placed[path]
-        entry, field = entries[path]
-        transform = notes.obj(get(entry, "transform"), field + ".transform")
-        scale = notes.numbers(get(transform, "scale"), field + ".transform.scale", nonzero=True)
-        shift = notes.numbers(get(transform, "translation"), field + ".transform.translation")
-        source = get(entry, "derived_from")
-        if source is MISSING or source is None:
-            result = (scale, shift)
-        else:
-            source = notes.path(source, field + ".derived_from")
-            if source is not None and source not in entries:
-                notes.note(f"{field}.derived_from: {source!a} is not a level of this layout")
-                source = None
-            if source is not None and source in seen:
-                notes.note(f"{field}.derived_from: levels derive from each other in a cycle")
-                source = None
-            if source is None:
-                result = (scale, shift)
-            else:
-                result = _compose(place(source, seen + (path,)), scale, shift)
-        placed[path] = result
-        return result
-
+    relative = {path: _relative(entry, field, entries, notes)
+                for path, (entry, field) in entries.items()}
+    placed = _place(relative, notes)
     levels = []
     for path, (entry, field) in entries.items():
-        scale, translation = place(path)
+        scale, translation = placed[path]
         levels.append(Level(path, scale, translation,
                             affine=notes.numbers(get(entry, "spatial:transform"),
                                                  field + ".spatial:transform", 6)))
@@ -129,6 +104,46 @@ def _layout(multiscales: dict, georef: Georef | None, notes: Notes) -> Multiscal
     if georef is not None and georef.affine is None and levels and levels[0].affine:
         georef.affine = levels[0].affine
     return Multiscale("geozarr", "multiscales v1", levels, georef=georef)
+
+
+def _relative(entry: dict, field: str, entries: dict, notes: Notes) -> tuple:
+    """(scale, translation, source level or None) of one layout entry, as written."""
+    transform = notes.obj(get(entry, "transform"), field + ".transform")
+    scale = notes.numbers(get(transform, "scale"), field + ".transform.scale", nonzero=True)
+    shift = notes.numbers(get(transform, "translation"), field + ".transform.translation")
+    source = get(entry, "derived_from")
+    if source is MISSING or source is None:
+        return scale, shift, None
+    source = notes.path(source, field + ".derived_from")
+    if source is not None and source not in entries:
+        notes.note(f"{field}.derived_from: {source!a} is not a level of this layout")
+        source = None
+    return scale, shift, source
+
+
+def _place(relative: dict[str, tuple], notes: Notes) -> dict[str, tuple]:
+    """Each level's (scale, translation) relative to the root of its derived_from chain,
+    composing along the chain without recursion (chains may be long, or cycles)."""
+    placed: dict[str, tuple] = {}
+    for path in relative:
+        chain: list[str] = []
+        on_chain: set[str] = set()
+        step: str | None = path
+        while step is not None and step not in placed:
+            if step in on_chain:
+                notes.note(f"multiscales.layout: {step!a} derives from itself through "
+                           f"derived_from (a cycle)")
+                step = None
+                break
+            chain.append(step)
+            on_chain.add(step)
+            step = relative[step][2]
+        base = placed[step] if step is not None else None
+        for level in reversed(chain):
+            scale, shift, _ = relative[level]
+            base = (scale, shift) if base is None else _compose(base, scale, shift)
+            placed[level] = base
+    return placed
 
 
 def _compose(source: tuple, scale, shift) -> tuple:
@@ -153,12 +168,11 @@ def _add(a, b):
 
 
 def _finest_first(levels: list[Level]) -> list[Level]:
-    """Levels by pixel size (product of scale factors); unknown scales keep their place last."""
+    """Levels by pixel size (product of scale factors); a level without one counts as the base
+    (scale 1), as a layout root without ``transform`` is."""
     def size(level: Level) -> float:
-        if not level.scale:
-            return float("inf")
         out = 1.0
-        for s in level.scale:
+        for s in level.scale or ():
             out *= abs(s)
         return out
     return sorted(levels, key=size)
