@@ -10,7 +10,12 @@ import click
 import numpy as np
 
 from .core import Hierarchy, Node, ZarrError, open_store, parse_selection
-from .core.conventions import Multiscale, read_level_metadata, read_multiscale
+from .core.conventions import (
+    Multiscale,
+    guess_multiscale,
+    read_level_metadata,
+    read_multiscale,
+)
 
 
 def node_json(node: Node, multiscale: Multiscale | None = None) -> dict:
@@ -62,12 +67,20 @@ def _fail(error: Exception) -> None:
 
 async def _tree(source: str) -> tuple[list[Node], dict[str, Multiscale]]:
     """The nodes, and the multiscale of each multiscale group (level shapes read from the
-    level arrays' metadata)."""
+    level arrays' metadata); groups without a convention get a guess from their arrays."""
     h = await Hierarchy.open(open_store(source))
     nodes = await h.walk()
     found = {n.path: ms for n in nodes if n.kind == "group"
              for ms in [read_multiscale(n.attributes, n.zarr_format, n.path)] if ms}
     await asyncio.gather(*(read_level_metadata(ms, h, path) for path, ms in found.items()))
+    children: dict[str, list[Node]] = {}
+    for n in nodes:
+        if n.path:
+            children.setdefault(n.path.rpartition("/")[0], []).append(n)
+    for n in nodes:
+        guess = None if n.path in found else guess_multiscale(children.get(n.path, []))
+        if n.kind == "group" and guess is not None:
+            found[n.path] = guess
     return nodes, found
 
 

@@ -22,7 +22,11 @@ from ome_zarr import writer as ome_writer
 
 from pyzarr_web.cli import main
 from pyzarr_web.core import Hierarchy, open_store
-from pyzarr_web.core.conventions import read_level_metadata, read_multiscale
+from pyzarr_web.core.conventions import (
+    guess_multiscale,
+    read_level_metadata,
+    read_multiscale,
+)
 from pyzarr_web.core.conventions.fields import MAX_PROBLEMS
 from pyzarr_web.core.discovery import multiscale_levels
 
@@ -381,3 +385,42 @@ def test_tree_cli_marks_and_json(tmp_path):
                                "scale": [1, 1, 0.5], "translation": [0, 0.25, 0.125],
                                "affine": None}
     assert "multiscale" not in nodes["s0"]
+
+
+def _siblings(tmp_path, arrays, name="g.zarr"):
+    """Nodes of a v3 group holding ``arrays`` {name: (shape, dtype)}, as the tree walks them."""
+    g = zarr.open_group(str(tmp_path / name), mode="w", zarr_format=3)
+    for key, (shape, dtype) in arrays.items():
+        g.create_array(key, shape=shape, chunks=(1,) * (len(shape) - 2) + (16, 16), dtype=dtype,
+                       dimension_names=["c", "y", "x"][-len(shape):])
+    return g
+
+
+HALVING = {"0": ((3, 100, 101), "u2"), "1": ((3, 50, 51), "u2"), "2": ((3, 25, 26), "u2"),
+           "3": ((3, 13, 13), "u2")}
+
+
+@pytest.mark.parametrize("arrays, why", [
+    ({**HALVING, "3": ((3, 13, 14), "u2")}, "a level that does not halve"),
+    ({**HALVING, "2": ((3, 25, 26), "f4")}, "mixed dtypes"),
+    ({**HALVING, "2": ((25, 26), "u2")}, "mixed ndim"),
+    ({k: v for k, v in HALVING.items() if k != "1"}, "a gap in the names"),
+    ({**HALVING, "1": ((2, 50, 51), "u2")}, "other dimensions differ"),
+    ({"0": ((3, 10, 10), "u2"), "1": ((3, 10, 10), "u2")}, "no shrinking"),
+])
+async def test_guessed_pyramid_needs_a_constant_shrink(tmp_path, arrays, why):
+    _siblings(tmp_path, arrays)
+    h = await Hierarchy.open(open_store(str(tmp_path / "g.zarr")))
+    assert guess_multiscale([n for n in await h.walk() if n.path]) is None, why
+
+
+@pytest.mark.parametrize("prefix", ["", "s"])
+def test_guessed_pyramid_from_sibling_arrays(tmp_path, prefix):
+    _siblings(tmp_path, {prefix + k: v for k, v in HALVING.items()})
+    run = CliRunner().invoke(main, ["tree", "--json", str(tmp_path / "g.zarr")])
+    ms = {n["path"]: n for n in json.loads(run.output)["nodes"]}[""]["multiscale"]
+    assert (ms["convention"], ms["guessed"]) == ("guessed", True)
+    assert [(lv["path"], lv["shape"], lv["scale"]) for lv in ms["levels"]] == [
+        (prefix + str(k), list(HALVING[str(k)][0]), [1, 2 ** k, 2 ** k]) for k in range(4)]
+    assert [(a["name"], a["type"]) for a in ms["axes"]] == [("c", None), ("y", "space"),
+                                                            ("x", "space")]
