@@ -11,19 +11,25 @@ import numpy as np
 
 from .core import Hierarchy, Node, ZarrError, open_store, parse_selection
 from .core.conventions import (
+    Georef,
     Multiscale,
+    grid_mapping_name,
     guess_multiscale,
+    read_cf_georef,
     read_level_metadata,
     read_multiscale,
 )
 
 
-def node_json(node: Node, multiscale: Multiscale | None = None) -> dict:
+def node_json(node: Node, multiscale: Multiscale | None = None,
+              georef: Georef | None = None) -> dict:
     """One node in the ``tree --json`` schema (array fields only on arrays, ``multiscale`` only
-    on multiscale groups)."""
+    on multiscale groups, ``crs`` only on arrays a CF grid mapping georeferences)."""
     out: dict = {"path": node.path, "kind": node.kind, "zarr_format": node.zarr_format}
     if multiscale is not None:
         out["multiscale"] = multiscale.to_json()
+    if georef is not None:
+        out["crs"] = georef.to_json()
     meta = node.metadata
     if meta is not None:
         out.update(shape=list(meta.shape), dtype=meta.dtype.str, chunks=list(meta.read_chunks),
@@ -84,14 +90,32 @@ async def _tree(source: str) -> tuple[list[Node], dict[str, Multiscale]]:
     return nodes, found
 
 
+def _cf_georefs(nodes: list[Node]) -> dict[str, Georef]:
+    """Arrays georeferenced by the CF ``grid_mapping`` variable they name (a sibling)."""
+    by_path = {n.path: n for n in nodes}
+    out = {}
+    for n in nodes:
+        name = grid_mapping_name(n.attributes) if n.metadata is not None else None
+        parent = n.path.rpartition("/")[0]
+        mapping = by_path.get(f"{parent}/{name}" if parent else name) if name else None
+        if mapping is not None:
+            georef, _ = read_cf_georef(n.attributes, n.metadata.dimension_names,
+                                       mapping.attributes, n.path)
+            if georef is not None:
+                out[n.path] = georef
+    return out
+
+
 def tree(source: str, as_json: bool = False) -> None:
     try:
         nodes, multiscales = asyncio.run(_tree(source))
     except ZarrError as e:
         _fail(e)
     if as_json:
-        click.echo(json.dumps({"nodes": [node_json(n, multiscales.get(n.path))
-                                         for n in nodes]}, default=str))
+        georefs = _cf_georefs(nodes)
+        click.echo(json.dumps({"nodes": [node_json(n, multiscales.get(n.path),
+                                                   georefs.get(n.path)) for n in nodes]},
+                              default=str))
     else:
         marks = _marks(multiscales)
         for n in nodes:

@@ -23,7 +23,9 @@ from ome_zarr import writer as ome_writer
 from pyzarr_web.cli import main
 from pyzarr_web.core import Hierarchy, open_store
 from pyzarr_web.core.conventions import (
+    grid_mapping_name,
     guess_multiscale,
+    read_cf_georef,
     read_level_metadata,
     read_multiscale,
 )
@@ -424,3 +426,37 @@ def test_guessed_pyramid_from_sibling_arrays(tmp_path, prefix):
         (prefix + str(k), list(HALVING[str(k)][0]), [1, 2 ** k, 2 ** k]) for k in range(4)]
     assert [(a["name"], a["type"]) for a in ms["axes"]] == [("c", None), ("y", "space"),
                                                             ("x", "space")]
+
+
+def test_cf_grid_mapping_written_by_rioxarray(tmp_path):
+    from affine import Affine
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = xr.Dataset({"elev": (("y", "x"), np.zeros((20, 30), "f4"))},
+                        coords={"y": 5e6 - 10 * (np.arange(20) + 0.5),
+                                "x": 5e5 + 10 * (np.arange(30) + 0.5)})
+        ds = ds.rio.write_crs("EPSG:32632").rio.write_transform(
+            Affine(10, 0, 500000, 0, -10, 5000000))
+        ds.to_zarr(str(tmp_path / "cf.zarr"), mode="w", zarr_format=3, consolidated=False)
+    run = CliRunner().invoke(main, ["tree", "--json", str(tmp_path / "cf.zarr")])
+    nodes = {n["path"]: n for n in json.loads(run.output)["nodes"]}
+    crs = nodes["elev"]["crs"]
+    assert crs["code"] == "EPSG:32632" and crs["wkt"].startswith("PROJCS[")
+    assert crs["affine"] == [10, 0, 500000, 0, -10, 5000000]
+    assert crs["dimensions"] == ["y", "x"]
+    assert "crs" not in nodes["x"] and "multiscale" not in nodes[""]
+
+
+def test_cf_names_and_malformed_grid_mappings():
+    assert grid_mapping_name({"grid_mapping": "crsOSGB: x y crsWGS84: lat lon"}) == "crsOSGB"
+    assert grid_mapping_name({"grid_mapping": 7}) is None
+    wkt = 'GEOGCRS["WGS 84",CS[ellipsoidal,2],ID["EPSG",4326]]'
+    georef, problems = read_cf_georef({}, ["time", "lat", "lon"], {"crs_wkt": wkt}, "t")
+    assert (georef.code, georef.dimensions, problems) == ("EPSG:4326", ("lat", "lon"), [])
+    for mapping, message in (({"GeoTransform": "1 2 x 4 5 6"}, "GeoTransform: expected 6"),
+                             ({"GeoTransform": "1 2 3"}, "GeoTransform: expected 6"),
+                             ({"GeoTransform": [1, 2]}, "GeoTransform: expected 6"),
+                             ({"GeoTransform": "nan 1 0 0 0 -1"}, "GeoTransform: expected 6"),
+                             ({"crs_wkt": 5}, "crs_wkt: expected a string")):
+        georef, problems = read_cf_georef({}, None, mapping, "t")
+        assert georef is None and any(message in p for p in problems), (mapping, problems)

@@ -2,7 +2,8 @@
 convention wrote them (OME-NGFF 0.4/0.5/0.6, GeoZarr multiscales + proj: + spatial:, the older
 GeoZarr TileMatrixSet draft, ndpyramid). Reading needs the group's attributes only; level shapes
 and chunks come from the level arrays' metadata (:func:`read_level_metadata`), never chunks.
-Groups with no convention may still hold an unlabelled pyramid (:func:`guess_multiscale`)."""
+Groups with no convention may still hold an unlabelled pyramid (:func:`guess_multiscale`); a
+single array may be georeferenced by CF attributes (:func:`read_cf_georef`)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from typing import TYPE_CHECKING
 
 from ..errors import ZarrError
 from . import geozarr, ndpyramid, ome
+from .cf import grid_mapping_name, read_cf_georef
 from .guessed import guess_multiscale
 from .model import Axis, Channel, Georef, Level, Multiscale
 
 if TYPE_CHECKING:
     from ..hierarchy import Hierarchy
 
-__all__ = ["Axis", "Channel", "Georef", "Level", "Multiscale", "guess_multiscale",
-           "read_level_metadata", "read_multiscale"]
+__all__ = ["Axis", "Channel", "Georef", "Level", "Multiscale", "grid_mapping_name",
+           "guess_multiscale", "read_cf_georef", "read_level_metadata", "read_multiscale"]
 
 
 def read_multiscale(attributes: dict, zarr_format: int | None = None,

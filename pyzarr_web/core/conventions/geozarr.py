@@ -218,7 +218,7 @@ def _tile_matrix_set(multiscales: dict, georef: Georef | None, notes: Notes) -> 
     georef = georef or Georef()
     if crs is not None:
         georef.code = georef.code or (crs if _looks_like_code(crs) else None)
-        georef.wkt2 = georef.wkt2 or (None if _looks_like_code(crs) else crs)
+        georef.wkt = georef.wkt or (None if _looks_like_code(crs) else crs)
     if georef.affine is None and levels and levels[0].affine:
         georef.affine = levels[0].affine
     return Multiscale("geozarr-tms", "tile matrix set", levels, georef=georef)

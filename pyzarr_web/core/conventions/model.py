@@ -51,7 +51,7 @@ class Channel:
 class Georef:
     """Where a 2-D grid lies on Earth."""
     code: str | None = None  # "EPSG:32632"
-    wkt2: str | None = None
+    wkt: str | None = None  # WKT2 (proj:wkt2) or the WKT1/WKT2 CF and GDAL write
     projjson: dict | None = None
     affine: tuple[float, ...] | None = None  # of the finest level, see :attr:`Level.affine`
     bbox: tuple[float, ...] | None = None  # [xmin, ymin, xmax, ymax] in the CRS
@@ -59,7 +59,7 @@ class Georef:
     registration: str = "pixel"  # "pixel" (cell edges) or "node" (cell centres)
 
     def to_json(self) -> dict:
-        return {"code": self.code, "wkt2": self.wkt2, "projjson": self.projjson,
+        return {"code": self.code, "wkt": self.wkt, "projjson": self.projjson,
                 "affine": _list(self.affine), "bbox": _list(self.bbox),
                 "dimensions": _list(self.dimensions), "registration": self.registration}
 
