@@ -40,14 +40,12 @@ def read(attributes: dict, where: str, zarr_format: int | None = None) -> Multis
     notes = Notes(where)
     prefix = "ome." if ns is not attributes else ""
     entries = notes.items(ns["multiscales"], prefix + "multiscales", required=True)
-    first = notes.obj(entries[0], prefix + "multiscales[0]", required=True) if entries else None
-    if entries and first is None:
-        return Multiscale("ome-ngff", version, problems=notes.problems)
-    if not entries:
-        if isinstance(ns["multiscales"], list):
-            notes.note(f"{prefix}multiscales: empty list, no image")
-        return Multiscale("ome-ngff", version, problems=notes.problems)
+    if not entries and isinstance(ns["multiscales"], list):
+        notes.note(f"{prefix}multiscales: empty list, no image")
     field = prefix + "multiscales[0]"
+    first = notes.obj(entries[0], field, required=True) if entries else None
+    if first is None:
+        return Multiscale("ome-ngff", version, problems=notes.problems)
     version = version or notes.text(get(first, "version"), field + ".version")
     if zarr_format == 2 and ns is not attributes:
         notes.note(f"OME-NGFF {version or '0.5+'} metadata (under 'ome') belongs in Zarr v3")
@@ -78,7 +76,7 @@ def _axes(entry: dict, field: str, notes: Notes) -> list[Axis]:
     systems = get(entry, "coordinateSystems")
     if systems is not MISSING:
         systems = [s for i, s in enumerate(notes.items(systems, field + ".coordinateSystems"))
-                   if notes.obj(s, f"{field}.coordinateSystems[{i}]", required=True)]
+                   if notes.obj(s, f"{field}.coordinateSystems[{i}]", required=True) is not None]
         target = _output_system(entry)
         chosen = next((s for s in systems if s.get("name") == target), None)
         chosen = chosen or (systems[0] if systems else None)
@@ -92,12 +90,14 @@ def _axes(entry: dict, field: str, notes: Notes) -> list[Axis]:
 def _output_system(entry: dict) -> Any:
     """0.6: the coordinate system the first dataset's transformation outputs to."""
     datasets = entry.get("datasets")
-    if isinstance(datasets, list) and datasets and isinstance(datasets[0], dict):
-        for t in datasets[0].get("coordinateTransformations") or []:
-            if isinstance(t, dict) and isinstance(t.get("output"), dict):
-                return t["output"].get("name")
-            if isinstance(t, dict) and isinstance(t.get("output"), str):
-                return t["output"]
+    first = datasets[0] if isinstance(datasets, list) and datasets else None
+    transforms = first.get("coordinateTransformations") if isinstance(first, dict) else None
+    for t in transforms if isinstance(transforms, list) else ():
+        output = t.get("output") if isinstance(t, dict) else None
+        if isinstance(output, dict):
+            return output.get("name")
+        if isinstance(output, str):
+            return output
     return None
 
 
