@@ -4,15 +4,12 @@ metadata documents of the paths they return and feeds what it finds back in.
 
 Conventions understood (paths are relative to the group holding the attribute unless noted):
 
-* OME-NGFF 0.4 (top-level attributes) and 0.5 (under ``attributes.ome``):
-  ``multiscales[*].datasets[*].path``; an image's optional ``labels`` child group, whose
-  ``labels`` attribute lists label images; ``plate.wells[*].path``; ``well.images[*].path``;
+* Multiscale levels, as :mod:`.conventions` reads them (OME-NGFF, ndpyramid, GeoZarr
+  zarr-conventions ``layout`` assets and TileMatrixSet matrix ids).
+* OME-NGFF 0.4 (top-level attributes) and 0.5 (under ``attributes.ome``): an image's optional
+  ``labels`` child group, whose ``labels`` attribute lists label images; ``plate.wells[*].path``; ``well.images[*].path``;
   bioformats2raw's ``OME`` group (its ``series`` list is relative to the parent) and first
   series ``0``.
-* ndpyramid: ``multiscales[*].datasets[*].path`` (as OME-NGFF 0.4).
-* GeoZarr: ``multiscales.tile_matrix_set.tileMatrices[*].id`` (an OGC TileMatrixSet whose
-  matrix identifiers are the level groups' relative paths), and the zarr-conventions
-  multiscales ``multiscales.layout[*].asset`` / ``derived_from``.
 * xarray / CF, relative to the array's parent group: dimension names (``_ARRAY_DIMENSIONS`` or v3
   ``dimension_names``) name 1-D coordinate arrays; ``coordinates``, ``grid_mapping``,
   ``bounds``, ``climatology``, ``ancillary_variables`` and ``cell_measures`` name variables;
@@ -24,11 +21,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from .conventions import read_multiscale
+from .nodepaths import resolve  # noqa: F401  (re-exported: hierarchy, tests)
+
 #: CF attributes of a variable whose value names other variables of the same group
 _CF_VARIABLE_ATTRS = ("coordinates", "grid_mapping", "bounds", "climatology",
                       "ancillary_variables", "cell_measures")
-
-MAX_NAME = 255
 
 
 def _list(value) -> list:
@@ -63,45 +61,29 @@ def _namespaces(attributes: dict) -> list[dict]:
     return out
 
 
-def _multiscales(ns: dict) -> Iterator[tuple[str, list[str]]]:
-    """(kind, level paths) of each multiscales entry: OME-NGFF/ndpyramid datasets, GeoZarr
-    TileMatrixSet matrices, zarr-conventions layout assets."""
-    for ms in _list(ns.get("multiscales")):
-        if not isinstance(ms, dict):
-            continue
-        yield "datasets", list(_strings(ms.get("datasets"), "path"))
-        tms = ms.get("tile_matrix_set")
-        if isinstance(tms, dict):
-            yield "tiles", list(_strings(tms.get("tileMatrices"), "id"))
-        yield "layout", [*_strings(ms.get("layout"), "asset"),
-                         *_strings(ms.get("layout"), "derived_from")]
-
-
 def multiscale_levels(attributes: dict) -> list[str]:
-    """The level paths of a multiscale group (relative to it): the same variable is expected
-    under each level."""
-    return list(dict.fromkeys(p for ns in _namespaces(attributes)
-                              for _, paths in _multiscales(ns) for p in paths))
+    """The level paths of a multiscale group (relative to it), as :mod:`.conventions` reads
+    them: the same variable is expected under each level."""
+    ms = read_multiscale(attributes)
+    return [level.path for level in ms.levels] if ms else []
 
 
 def multiscale_kind(attributes: dict) -> str | None:
     """"label" for an OME-NGFF label image, "image" for any other multiscale group, else None."""
-    if not multiscale_levels(attributes):
+    ms = read_multiscale(attributes)
+    if ms is None or not ms.levels:
         return None
-    return "label" if any("image-label" in ns for ns in _namespaces(attributes)) else "image"
+    return "label" if ms.is_label else "image"
 
 
 def group_references(attributes: dict) -> list[tuple[int, str]]:
     """(levels up, relative path) pairs a group's attributes refer to: 0 = below this group,
     1 = below its parent."""
-    out: list[tuple[int, str]] = []
+    ms = read_multiscale(attributes)
+    out: list[tuple[int, str]] = [(0, level.path) for level in ms.levels] if ms else []
+    if ms and ms.levels and ms.convention == "ome-ngff":
+        out.append((0, "labels"))  # OME-NGFF: an image's label images live in "labels"
     for ns in _namespaces(attributes):
-        image = False
-        for kind, paths in _multiscales(ns):
-            out += [(0, p) for p in paths]
-            image = image or (kind == "datasets" and bool(paths))
-        if image:
-            out.append((0, "labels"))  # OME-NGFF: an image's label images live in "labels"
         labels = ns.get("labels")
         if isinstance(labels, list):
             out += [(0, p) for p in labels if isinstance(p, str)]
@@ -126,17 +108,3 @@ def array_references(attributes: dict, dimension_names: list | None) -> list[tup
     for attr in _CF_VARIABLE_ATTRS:
         out += [(1, n) for n in _cf_names(attr, attributes.get(attr))]
     return out
-
-
-def resolve(base: str, relative: str) -> str | None:
-    """``relative`` joined under ``base``, or None if it is not a plain relative node path
-    (absolute, ``..``, empty parts, URLs, query or fragment characters, hidden names)."""
-    relative = relative.strip()
-    if not relative or relative.startswith("/") or len(relative) > 4 * MAX_NAME:
-        return None
-    parts = relative.split("/")
-    for part in parts:
-        if (not part or part.startswith(".") or len(part) > MAX_NAME
-                or any(c in part for c in "?#\\:%") or not part.isprintable()):
-            return None
-    return "/".join([base, *parts]) if base else "/".join(parts)
