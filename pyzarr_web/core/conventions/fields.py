@@ -4,24 +4,15 @@ an empty value) and records a problem naming the group, the field and what was e
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
+from ..metadata.fields import show
 from ..nodepaths import resolve
 
 MISSING = object()
 #: problems kept per group; the rest are counted (a hostile list must not fill memory)
 MAX_PROBLEMS = 50
-
-
-def show(value: Any, limit: int = 60) -> str:
-    """A value as short ASCII JSON, so a hostile value cannot reach a terminal as controls."""
-    try:
-        text = json.dumps(value, ensure_ascii=True)
-    except (TypeError, ValueError):
-        text = ascii(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def is_number(value: Any) -> bool:
