@@ -33,7 +33,8 @@ _MARK_JS = """() => { window.__before = window.__imageUpdates; window.__t0 = per
   const t = window.zarrExplorer.timings; window.__patches0 = [t.patches || 0, t.patch_apply_ms || 0]; }"""
 # after an update: how many patches the move caused, time spent applying them, and when the last came
 _PATCHES_JS = """() => { const t = window.zarrExplorer.timings;
-  return [t.patches - window.__patches0[0], t.patch_apply_ms - window.__patches0[1], t.last_patch_at - window.__t0]; }"""
+  return [t.patches - window.__patches0[0], t.patch_apply_ms - window.__patches0[1],
+          t.last_patch_at - window.__t0]; }"""
 _UPDATED_JS = """() => new Promise((resolve) => {
   const check = () => window.__imageUpdates > window.__before
     ? requestAnimationFrame(() => resolve(performance.now() - window.__t0)) : setTimeout(check, 1);

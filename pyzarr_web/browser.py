@@ -20,10 +20,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib
-import json
 import importlib.abc
 import importlib.machinery
 import io
+import json
 import sys
 import time
 import zipfile

@@ -225,7 +225,8 @@ def make_app(site: Path | None, stores: list[Path], *, compress_site: bool = Fal
     data_routes: list[BaseRoute] = []
     for name, path in mounts:
         if path.is_dir():
-            data_routes.append(Mount("/" + name, app=_Files(directory=path, html=False, cache_control=lambda _p: NO_CACHE)))
+            files = _Files(directory=path, html=False, cache_control=lambda _p: NO_CACHE)
+            data_routes.append(Mount("/" + name, app=files))
         else:
             data_routes.append(Route("/" + name, endpoint=_SingleFile(path)))
 

@@ -49,7 +49,7 @@ class LoggedRequest:
 class Case:
     """One test case's view of the server: its base URL and the requests it made."""
 
-    server: "FaultServer"
+    server: FaultServer
     token: str
     mark: int
 
@@ -105,7 +105,7 @@ class FaultServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
-    def __enter__(self) -> "FaultServer":
+    def __enter__(self) -> FaultServer:
         self.start()
         return self
 
@@ -127,8 +127,8 @@ class FaultServer:
             if len(head) > 16384:
                 return
             await self._respond(head.decode("latin-1"), writer)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
-                ConnectionError, asyncio.CancelledError):
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError,
+                asyncio.CancelledError):
             pass
         finally:
             self._tasks.discard(task)

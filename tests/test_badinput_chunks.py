@@ -19,14 +19,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
+from badinput import (
+    CHUNK_DAMAGE,
+    CODECS,
+    LIMITS,
+    SHARD_DAMAGE,
+    SHARD_ENTRY_REFUSED,
+    SHARD_READABLE,
+    Marker,
+    corrupt_chunk,
+    damage_shard,
+    metadata_only,
+    served_cases,
+    write_base,
+    write_codec_store,
+    write_pickle_store,
+)
 from click.testing import CliRunner
 
-from badinput import (CHUNK_DAMAGE, CODECS, LIMITS, SHARD_DAMAGE, SHARD_ENTRY_REFUSED,
-                      SHARD_READABLE, Marker, corrupt_chunk, damage_shard, metadata_only,
-                      served_cases, write_base, write_codec_store, write_pickle_store)
 from pyzarr_web.cli import main
-from pyzarr_web.core import (BudgetError, CodecError, Hierarchy, StoreError,
-                             ZarrError, open_store)
+from pyzarr_web.core import BudgetError, CodecError, Hierarchy, StoreError, ZarrError, open_store
 from pyzarr_web.terminal import UNSAFE, safe
 
 

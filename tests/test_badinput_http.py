@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 import zarr
 from click.testing import CliRunner
-
 from fault_server import Case, FaultServer
+
 from pyzarr_web.cli import main
 from pyzarr_web.core.errors import StoreError
 from pyzarr_web.core.store import RangeRequest, SuffixRequest

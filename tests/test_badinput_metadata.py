@@ -5,9 +5,9 @@ no traceback. Stores are written by zarr-python, then one JSON field is broken."
 from __future__ import annotations
 
 import pytest
+from badinput import META_CASES, apply, served_cases, write_base
 from click.testing import CliRunner
 
-from badinput import META_CASES, apply, served_cases, write_base
 from pyzarr_web.cli import main
 
 

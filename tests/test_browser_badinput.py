@@ -10,9 +10,18 @@ import warnings
 import numpy as np
 import pytest
 import zarr
-
-from badinput import (LIMITS, META_CASES, Marker, apply, corrupt_chunk, damage_shard,
-                      metadata_only, write_base, write_codec_store, write_pickle_store)
+from badinput import (
+    LIMITS,
+    META_CASES,
+    Marker,
+    apply,
+    corrupt_chunk,
+    damage_shard,
+    metadata_only,
+    write_base,
+    write_codec_store,
+    write_pickle_store,
+)
 from conftest import open_page
 
 pytestmark = pytest.mark.browser

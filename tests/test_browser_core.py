@@ -18,12 +18,11 @@ import warnings
 
 import numpy as np
 import pytest
-import zarr
-from zarr.codecs import BloscCodec, BytesCodec, GzipCodec, ShardingCodec, ZstdCodec
-
 import test_core_conformance as conf
+import zarr
 from browser_harness import Harness, dtype_name, ideal_shard_reads, sel_to_json, unpack
 from conftest import booted_harness
+from zarr.codecs import BloscCodec, BytesCodec, GzipCodec, ShardingCodec, ZstdCodec
 
 pytestmark = pytest.mark.browser
 

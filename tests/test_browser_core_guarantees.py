@@ -11,7 +11,6 @@ import lzma
 import warnings
 
 import pytest
-
 import test_core_discovery as disc
 from conftest import booted_harness
 from test_core_bounds import BOMB, zstd_rle_frame

@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 import zarr
-
 from test_browser_explorer import open_explorer, wait_for_image, write_store
 
 pytestmark = pytest.mark.browser

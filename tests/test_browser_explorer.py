@@ -56,7 +56,8 @@ def tree_row(page, path: str):
 
 def wait_for_image(page, shape):
     handle = page.wait_for_function(
-        f"() => {{ const s = ({IMAGE_STATS_JS})(); return s && s.shape.join() === '{','.join(map(str, shape))}' && s; }}")
+        f"() => {{ const s = ({IMAGE_STATS_JS})(); "
+        f"return s && s.shape.join() === '{','.join(map(str, shape))}' && s; }}")
     return handle.json_value()
 
 

@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 import panel as pn
 import pytest
 import zarr
+from conftest import open_page
 
 from pyzarr_web.core import Hierarchy, open_store
 from pyzarr_web.ui.tree import TreeModel
 from pyzarr_web.ui.treeview import TreeView
-from conftest import open_page
 
 pytestmark = pytest.mark.browser
 

@@ -15,10 +15,8 @@ import numcodecs
 import numpy as np
 import pytest
 import zarr
+from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec, TransposeCodec, ZstdCodec
 from zarr.codecs import numcodecs as nz3
-from zarr.codecs import (BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec,
-                         TransposeCodec, ZstdCodec)
-
 from zarr.core.dtype import VariableLengthBytes
 
 from pyzarr_web.core import Hierarchy, open_store
@@ -44,10 +42,8 @@ def _cases() -> list[Case]:
     for i, dt in enumerate(["bool", "i1", "u1", "i2", "<u2", ">i4", "u4", "i8", "u8", "f2", "<f4",
                             ">f8", "c8", "c16", "M8[ns]", "m8[s]", "S5", "U3"]):
         for fmt in (2, 3):
-            if fmt == 3 and np.dtype(dt).byteorder == ">":
-                kw = {"serializer": BytesCodec(endian="big")}
-            else:
-                kw = {}
+            big_v3 = fmt == 3 and np.dtype(dt).byteorder == ">"
+            kw = {"serializer": BytesCodec(endian="big")} if big_v3 else {}
             cases.append(Case(f"dtype-{dt}-v{fmt}", fmt, dt, kw, consolidated=bool(i % 2)))
     cases += [
         Case("structured-v2", 2, [("a", "<i4"), ("b", "<f8"), ("c", "S2")]),

@@ -171,7 +171,7 @@ async def test_geozarr_tile_matrix_set_levels_and_variables(served):
     nodes = {n.path for n in await h.walk(["0/band"])}
     assert nodes == {"", "0", "1", "0/band", "0/x", "0/y", "1/band", "1/x", "1/y"}
     arr = await h.array("1/band")
-    assert arr.shape == (8, 8) and float((await arr.read("0,0"))) == 1.0
+    assert arr.shape == (8, 8) and float(await arr.read("0,0")) == 1.0
 
 
 async def test_zarr_conventions_layout_assets(served):

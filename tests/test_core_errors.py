@@ -11,8 +11,16 @@ import crc32c
 import numpy as np
 import pytest
 
-from pyzarr_web.core import (BudgetError, CodecError, Hierarchy, MetadataError, NodeNotFoundError,
-                             SelectionError, parse_selection, wrap)
+from pyzarr_web.core import (
+    BudgetError,
+    CodecError,
+    Hierarchy,
+    MetadataError,
+    NodeNotFoundError,
+    SelectionError,
+    parse_selection,
+    wrap,
+)
 from pyzarr_web.core.store import Store
 from pyzarr_web.core.stores.memory import MemoryStore
 

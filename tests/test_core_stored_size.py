@@ -19,6 +19,7 @@ from pyzarr_web.core.store import WrapperStore
 from pyzarr_web.core.stores.memory import MemoryStore
 from pyzarr_web.serve import make_app, run_in_thread
 
+
 def _chunk_files(array_dir) -> dict[str, int]:
     """Chunk files of an array directory and their sizes, by walking the disk."""
     out = {}

@@ -10,7 +10,7 @@ import crc32c as crc32c_pkg
 import numpy as np
 import pytest
 
-from pyzarr_web.core import (RangeRequest, StoreError, SuffixRequest, open_store, raw_store)
+from pyzarr_web.core import RangeRequest, StoreError, SuffixRequest, open_store, raw_store
 from pyzarr_web.core.codecs.crc32c import crc32c_numpy
 from pyzarr_web.core.store import Store, WrapperStore
 from pyzarr_web.core.stores.http import HttpResponse, HttpStore

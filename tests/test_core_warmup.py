@@ -11,7 +11,6 @@ import warnings
 from pathlib import Path
 
 import numcodecs
-import pytest
 import zarr
 from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
 

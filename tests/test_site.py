@@ -92,7 +92,8 @@ def test_fast_slider_changes_do_not_queue_up(page, http_server):
       const m = models.find((x) => 'value' in x && typeof x.value === 'string');
       const orig = Worker.prototype.postMessage;
       let n = 0;
-      Worker.prototype.postMessage = function (msg, ...rest) { if (msg && msg.type === 'patch') n++; return orig.call(this, msg, ...rest); };
+      Worker.prototype.postMessage = function (msg, ...rest) {
+        if (msg && msg.type === 'patch') n++; return orig.call(this, msg, ...rest); };
       for (let i = 0; i < 200; i++) m.value = 'v' + i;
       await new Promise((r) => setTimeout(r, 1500));
       Worker.prototype.postMessage = orig;

@@ -7,8 +7,7 @@
 """
 
 from .array import DEFAULT_BUDGET, ZarrArray, human_bytes
-from .errors import (BudgetError, CodecError, MetadataError, NodeNotFoundError, SelectionError,
-                     StoreError, ZarrError)
+from .errors import BudgetError, CodecError, MetadataError, NodeNotFoundError, SelectionError, StoreError, ZarrError
 from .hierarchy import Hierarchy, Node
 from .indexing import parse_selection
 from .sources import open_store, raw_store, wrap

@@ -4,13 +4,13 @@ inner chunks) a selection touches."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from .errors import BudgetError, MetadataError
-from .indexing import (chunk_plan, chunks_touched, final_view, normalize, out_shape,
-                       parse_selection)
+from .indexing import chunk_plan, chunks_touched, final_view, normalize, out_shape, parse_selection
 from .metadata.model import ArrayMetadata
 from .store import Store
 from .wrappers import FetchCounter

@@ -7,7 +7,8 @@ Conventions understood (paths are relative to the group holding the attribute un
 * Multiscale levels, as :mod:`.conventions` reads them (OME-NGFF, ndpyramid, GeoZarr
   zarr-conventions ``layout`` assets and TileMatrixSet matrix ids).
 * OME-NGFF 0.4 (top-level attributes) and 0.5 (under ``attributes.ome``): an image's optional
-  ``labels`` child group, whose ``labels`` attribute lists label images; ``plate.wells[*].path``; ``well.images[*].path``;
+  ``labels`` child group, whose ``labels`` attribute lists label images;
+  ``plate.wells[*].path``; ``well.images[*].path``;
   bioformats2raw's ``OME`` group (its ``series`` list is relative to the parent) and first
   series ``0``.
 * xarray / CF, relative to the array's parent group: dimension names (``_ARRAY_DIMENSIONS`` or v3
@@ -19,7 +20,7 @@ Conventions understood (paths are relative to the group holding the attribute un
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from .conventions import read_multiscale
 from .nodepaths import resolve  # noqa: F401  (re-exported: hierarchy, tests)

@@ -6,15 +6,21 @@ metadata found so far refers to (:mod:`.discovery`) — a listing that may be in
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from .array import ZarrArray
 from .discovery import array_references, group_references, multiscale_levels, resolve
 from .errors import NodeNotFoundError, ZarrError
 from .metadata.documents import parse_json
-from .metadata.model import (ArrayMetadata, GroupMetadata, parse_v2_consolidated, parse_v2_node,
-                             parse_v3, parse_v3_consolidated)
+from .metadata.model import (
+    ArrayMetadata,
+    GroupMetadata,
+    parse_v2_consolidated,
+    parse_v2_node,
+    parse_v3,
+    parse_v3_consolidated,
+)
 from .store import Store
 
 
@@ -89,7 +95,7 @@ class Hierarchy:
         return self.consolidated or self.store.can_list or self.root.kind == "array"
 
     @classmethod
-    async def open(cls, store: Store) -> "Hierarchy":
+    async def open(cls, store: Store) -> Hierarchy:
         raw = await store.get("zarr.json")
         if raw is not None:
             where = f"{store.describe()}/zarr.json"

@@ -7,11 +7,9 @@ Modelled on zarr-python 3's Store, reduced to what a reader needs. ``None`` mean
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 from urllib.parse import unquote
-
-from .errors import StoreError
 
 from .errors import StoreError
 
@@ -43,7 +41,7 @@ def check_range(byte_range: ByteRequest, where: str) -> None:
     if byte_range is None:
         return
     offset = getattr(byte_range, "offset", 0)
-    if not (0 <= offset and 0 <= byte_range.length and offset + byte_range.length <= MAX_OFFSET):
+    if not (offset >= 0 and byte_range.length >= 0 and offset + byte_range.length <= MAX_OFFSET):
         raise StoreError(f"{where}: byte range {byte_range} is out of bounds")
 
 

@@ -187,7 +187,7 @@ class BrowserBackend:
                 return imagecodecs.lzma_decode(data)
             out = imagecodecs.lzma_decode(data, out=limit + 1)  # stops (silently) at limit + 1
             if len(out) > limit:
-                raise CodecError(f"lzma: decompressed data exceeds the expected {limit} bytes")
+                raise CodecError(f"lzma: decompressed data exceeds the expected {limit} bytes") from None
             return bytes(out)
         return _bounded(lzma.LZMADecompressor(format=format, filters=filters), data, limit,
                         "lzma", -1)

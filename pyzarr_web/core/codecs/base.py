@@ -6,14 +6,14 @@ sharding, the v2 chunk layout) and bytes→bytes (compressors, checksums). Codec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ..errors import CodecError, MetadataError
 from ..metadata.fields import Fields, show
-
 
 #: variable-length chunks: bound on the mean item size and on all items of one chunk, so a
 #: compressed chunk of strings cannot decompress without limit
@@ -49,7 +49,7 @@ class ChunkSpec:
         n = int(np.prod(self.shape, dtype=np.int64))
         return 4 + 4 * n + min(n * VLEN_ITEM_CAP, VLEN_CHUNK_CAP)
 
-    def with_(self, **changes) -> "ChunkSpec":
+    def with_(self, **changes) -> ChunkSpec:
         return replace(self, **changes)
 
 

@@ -11,8 +11,8 @@ import zlib
 import numpy as np
 
 from ..errors import CodecError
-from .backends import get_backend
 from ..metadata.fields import Fields
+from .backends import get_backend
 from .base import BytesBytesCodec, as_bytes_view, register
 from .crc32c import crc32c
 

@@ -3,15 +3,14 @@ and read the part of a chunk a selection needs (sharding overrides that to read 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from ..errors import CodecError, MetadataError
-from ..store import Store
-from .base import (ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec, as_bytes_view,
-                   make_codec)
 from ..metadata.fields import show
+from ..store import Store
+from .base import ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec, as_bytes_view, make_codec
 from .layout import V2Chunk
 
 Tick = Callable[[int], None]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CodecError, MetadataError
-from ..metadata.fields import INT64_MAX, Fields
 from ..indexing import chunk_plan, sub_dims
+from ..metadata.fields import INT64_MAX, Fields
 from ..store import RangeRequest, Store, SuffixRequest
 from .base import ArrayBytesCodec, ChunkSpec, register
 from .compressors import Checksum

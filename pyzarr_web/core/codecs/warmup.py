@@ -17,7 +17,7 @@ import asyncio
 import importlib
 import sys
 import weakref
-from typing import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from .backends import get_backend
 from .compressors import Compressor
@@ -65,8 +65,8 @@ async def _until_idle(busy: Callable[[], bool]) -> None:
 async def warm(ids: Iterable[str], busy: Callable[[], bool] = lambda: False) -> list[str]:
     """Download (through the installer) and import the modules the codecs ``ids`` decode with,
     each step after a pause of :data:`IDLE_SECONDS` in which ``busy()`` turned false (a load
-    that needs a module meanwhile imports it itself). Returns the modules imported. A module that fails to install or import is left for the read that needs it to
-    report."""
+    that needs a module meanwhile imports it itself). Returns the modules imported. A module that
+    fails to install or import is left for the read that needs it to report."""
     ids = list(ids)
     done = []
     lock = _locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())

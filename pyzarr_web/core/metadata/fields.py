@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from ..errors import MetadataError
 
@@ -74,7 +75,7 @@ class Fields:
             raise self.fail(key, "a value")
         return default
 
-    def sub(self, key: str, default: Any = _MISSING) -> "Fields":
+    def sub(self, key: str, default: Any = _MISSING) -> Fields:
         """A nested object, read with the same checks."""
         value = self.raw(key, default)
         if not isinstance(value, dict):

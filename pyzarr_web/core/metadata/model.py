@@ -5,8 +5,9 @@ the reader uses regardless of format."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -254,7 +255,7 @@ def parse_v2_consolidated(doc: dict, where: str) -> dict[str, ArrayMetadata | Gr
     for path in paths:
         prefix = f"{path}/" if path else ""
         nodes[path] = parse_v2_node(*(meta.get(prefix + k) for k in _V2_DOCUMENTS),
-                                    lambda k: f"{where}[{show(prefix + k)}]")
+                                    lambda k, prefix=prefix: f"{where}[{show(prefix + k)}]")
     return nodes
 
 

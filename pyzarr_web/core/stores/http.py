@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..errors import StoreError

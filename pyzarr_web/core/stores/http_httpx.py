@@ -18,7 +18,7 @@ from .http import MAX_REDIRECTS, HttpResponse, Timeouts
 
 #: one client per event loop (a client is bound to the loop it first ran in; the CLI and tests
 #: run several loops, and a new loop may reuse a dead one's id, hence weak keys, not ids)
-_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]" = weakref.WeakKeyDictionary()
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
 
 
 def _client() -> httpx.AsyncClient:

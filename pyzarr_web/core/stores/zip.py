@@ -10,8 +10,7 @@ import os
 import zipfile
 
 from ..errors import StoreError
-from ..store import (ByteRequest, RangeRequest, Store, SuffixRequest, check_range, key_segments,
-                     split_listing)
+from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, check_range, key_segments, split_listing
 
 _ROOT_MARKERS = ("zarr.json", ".zgroup", ".zarray", ".zmetadata")
 
