@@ -123,6 +123,7 @@ class Explorer(param.Parameterized):
         self.view_summary: dict | None = None
         self.timings: dict | None = None
         self._last_move: tuple[int, int] | None = None  # (dimension, direction) of the last slider move
+        self._slider_dims: list[int] = []  # the array dimension each slider moves
         self._build_widgets()
         self._layout = self._build_layout()
         self.viewer.param.watch(self._wanted_changed, ["store", "path", "selection", "displayed"])
@@ -330,11 +331,12 @@ class Explorer(param.Parameterized):
         return self.loader.current
 
     def _clear_node_views(self) -> None:
+        """Forget the previous node's views. The figure and the sliders stay on the page to be
+        reused by the next array (building them again costs the page hundreds of ms); the data
+        view is hidden only when there is no array to show (see _show_spec and _select_node)."""
         self.info_pane.object, self.attrs_pane.object, self.group_pane.object = "", {}, ""
         self.view_error.object = self.status_text.object = self.stats_pane.object = self.scalar_pane.object = ""
-        self.plot_area.objects, self.sliders.objects = [], []
         self.view_summary, self.spec, self._plane = None, None, None
-        self.data_view.visible = self.side_panel.visible = False
         self.histogram.clear()
         self.table.show(None, None)
 
@@ -353,6 +355,7 @@ class Explorer(param.Parameterized):
             self.tree.nodes = self._tree.rows()
         self.attrs_pane.object = dict(node.attributes)
         if node.kind == "group":
+            self.data_view.visible = self.side_panel.visible = False
             self._node = node
             self._settle_on(selection=None, displayed=None)
             self.info_pane.object = info.rows_html(f"Group /{node_path}", info.group_rows(
@@ -413,9 +416,7 @@ class Explorer(param.Parameterized):
         return self.loader.current
 
     def _show_spec(self, spec: ViewSpec) -> None:
-        """Make the array controls show SPEC; rebuild the sliders only when the hidden dimensions change."""
-        hidden_before = None if self.spec is None else tuple(d for d in range(len(self.spec.shape))
-                                                                if d not in self.spec.displayed)
+        """Make the array controls show SPEC, reusing the sliders on the page where there are as many."""
         self.spec = spec
         ndim = len(spec.shape)
         options = {f"{axis.name} ({axis.length})": d for d, axis in enumerate(self._axes)}
@@ -425,22 +426,23 @@ class Explorer(param.Parameterized):
         self.selection_input.param.update(value=spec.text(), visible=ndim >= 1)
         self.complex_part.visible = self._array.dtype.kind == "c"
         self.data_view.visible = True
-        hidden = tuple(d for d in range(ndim) if d not in spec.displayed)
-        if hidden != hidden_before or len(self.sliders.objects) != len(hidden):
-            self.sliders.objects = [self._slider(dim) for dim in hidden]
-        else:
-            for slider, dim in zip(self.sliders.objects, hidden):
-                slider.param.update(value=spec.indices[dim], label=self._axes[dim].describe(spec.indices[dim]))
+        self._slider_dims = [d for d in range(ndim) if d not in spec.displayed]
+        if len(self.sliders.objects) != len(self._slider_dims):
+            self.sliders.objects = [self._slider(k) for k in range(len(self._slider_dims))]
+        for slider, dim in zip(self.sliders.objects, self._slider_dims):
+            axis, index = self._axes[dim], spec.indices[dim]
+            # the end first: a value beyond the old end would be refused
+            slider.param.update(end=max(axis.length - 1, 1), value=index, label=axis.describe(index),
+                                disabled=axis.length <= 1)
 
-    def _slider(self, dim: int) -> pn.widgets.IntSlider:
-        axis, index = self._axes[dim], self.spec.indices[dim]
-        slider = pn.widgets.IntSlider(label=axis.describe(index), start=0, end=max(axis.length - 1, 1),
-                                      value=index, disabled=axis.length <= 1, sizing_mode="stretch_width")
-        slider.param.watch(lambda event: self._slider_moved(dim, event), "value")
+    def _slider(self, k: int) -> pn.widgets.IntSlider:
+        """The slider for the K-th hidden dimension (which one is _slider_dims[k])."""
+        slider = pn.widgets.IntSlider(start=0, end=1, value=0, sizing_mode="stretch_width")
+        slider.param.watch(lambda event: self._slider_moved(self._slider_dims[k], event), "value")
         return slider
 
     def _slider_moved(self, dim: int, event) -> None:
-        if self.spec is None or event.new == self.spec.indices[dim]:
+        if self.spec is None or event.new == self.spec.indices[dim] or self.spec.shape[dim] <= event.new:
             return  # the slider is showing the spec, not asking for another one
         self._last_move = (dim, 1 if event.new >= event.old else -1)
         event.obj.label = self._axes[dim].describe(event.new)
@@ -486,6 +488,7 @@ class Explorer(param.Parameterized):
         except Exception as exc:
             self.view_error.object = _error_html(f"Could not read /{arr.path} [{spec.text()}]", exc)
             self._plane = None  # nothing of this view is shown: a retry reads it again
+            self.plot_area.visible = self.side_panel.visible = False  # not another view's image
             raise
         finally:
             if progress.shown:
@@ -542,7 +545,7 @@ class Explorer(param.Parameterized):
             return False
         self.scalar_pane.object = ""
         self.display_controls.visible = data.ndim == 2
-        self.side_panel.visible = True
+        self.side_panel.visible = self.plot_area.visible = True
         display_steps = tuple(stride_for(n, MAX_DISPLAY_POINTS) for n in data.shape)
         shown = to_float(data[tuple(slice(None, None, s) for s in display_steps)], self.viewer.complex_part,
                          np.float32 if data.ndim == 2 else np.float64)  # images go to the page as float32
