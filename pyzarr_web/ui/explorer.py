@@ -44,14 +44,13 @@ STYLESHEET = """
 .pzw-summary { font-size: 13px; white-space: pre-wrap; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 .pzw-stats { font-size: 13px; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 """
-# Below 760 px (phone-width embeds) the sidebar stacks above the view, no taller than needed,
+# Below 760 px (phone-width embeds) the sidebar stacks above the view, as wide as the page,
 # and the header drops its title so the URL box and Open button keep their room.
 _NARROW = "@media (max-width: 760px) {{ :host {{ {} }} }}"
 _NARROW_FIT = _NARROW.format("min-width: 0 !important;")  # Bokeh sums fixed-width children into min-width
 _NARROW_BODY = _NARROW.format("flex-direction: column !important; flex-wrap: nowrap !important; "
                               "min-width: 0 !important;")
-_NARROW_SIDEBAR = _NARROW.format("width: auto !important; height: auto !important; max-height: 40vh; "
-                                 "flex: 0 0 auto !important; overflow: auto;")
+_NARROW_SIDEBAR = _NARROW.format("width: auto !important; height: auto !important; flex: 0 0 auto !important;")
 _NARROW_HIDDEN = _NARROW.format("display: none !important;")
 _NARROW_SHRINK = _NARROW.format("min-width: 0 !important; width: auto !important; flex: 1 1 0 !important;")
 _WRAP = ":host { flex-wrap: wrap !important; }"
@@ -59,7 +58,7 @@ SIDEBAR_WIDTH = 300
 SIDE_PANEL_WIDTH = 290  # display controls, statistics and histogram, right of the plot
 
 _SHOWN, _HIDDEN = {"visibility": "visible"}, {"visibility": "hidden"}
-_TREE_TAB_INDEX = {name: index for index, name in enumerate(TABS)}
+_TAB_INDEX = {name: index for index, name in enumerate(TABS)}
 _EMPTY_STORE = ("Enter the URL of a Zarr store (the folder that holds zarr.json, .zgroup or .zmetadata) "
                 "above and press Open. Stores on other sites must send CORS headers.")
 
@@ -210,7 +209,7 @@ class Explorer(param.Parameterized):
         info_tab = pn.Column(self.info_pane, pn.pane.HTML("<h3 style='font-size:15px'>Attributes</h3>"),
                              self.attrs_pane, name="Info", sizing_mode="stretch_width")
         self.tabs.extend([data_tab, ("Table", self.table.panel()), info_tab])
-        self.tabs.active = _TREE_TAB_INDEX[self.viewer.tab]
+        self.tabs.active = _TAB_INDEX[self.viewer.tab]
         body = pn.Row(sidebar, self.tabs, sizing_mode="stretch_both", stylesheets=[_NARROW_BODY])
         return pn.Column(header, body, sizing_mode="stretch_both", stylesheets=[_NARROW_FIT])
 
@@ -591,7 +590,7 @@ class Explorer(param.Parameterized):
                         Placement.of(self._axes[x_dim], spec.ranges[x_dim], steps[1]), style=self._style())
 
     def _show_tab(self) -> None:
-        self.tabs.active = _TREE_TAB_INDEX[self.viewer.tab]
+        self.tabs.active = _TAB_INDEX[self.viewer.tab]
         if self.viewer.tab == "info" and self._array is not None:
             self._show_array_info()
         self._fill_table()
