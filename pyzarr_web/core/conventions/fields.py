@@ -5,6 +5,7 @@ an empty value) and records a problem naming the group, the field and what was e
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from ..metadata.fields import show
@@ -87,6 +88,17 @@ class Notes:
             self.bad(field, "a relative node path below this group", text)
             return None
         return resolve("", text)
+
+    def entries_with_path(self, entries: list, field: str, key: str = "path") -> Iterator[tuple]:
+        """(index, field name, entry, path) of each object of ENTRIES (a list, as :meth:`items`
+        gives) whose KEY is a usable relative path; the others are noted and skipped."""
+        for i, entry in enumerate(entries):
+            entry_field = f"{field}[{i}]"
+            if self.obj(entry, entry_field, required=True) is None:
+                continue
+            path = self.path(get(entry, key), f"{entry_field}.{key}")
+            if path is not None:
+                yield i, entry_field, entry, path
 
 
 def get(doc: dict | None, key: str) -> Any:

@@ -79,14 +79,8 @@ def georeference(attributes: dict, notes: Notes) -> Georef | None:
 
 def _layout(multiscales: dict, georef: Georef | None, notes: Notes) -> Multiscale:
     entries: dict[str, tuple[dict, str]] = {}
-    for i, entry in enumerate(notes.items(multiscales["layout"], "multiscales.layout",
-                                          required=True)):
-        field = f"multiscales.layout[{i}]"
-        if notes.obj(entry, field, required=True) is None:
-            continue
-        path = notes.path(get(entry, "asset"), field + ".asset")
-        if path is None:
-            continue
+    layout = notes.items(multiscales["layout"], "multiscales.layout", required=True)
+    for _, field, entry, path in notes.entries_with_path(layout, "multiscales.layout", "asset"):
         if path in entries:
             notes.note(f"{field}.asset: {path!a} is listed twice; the first entry is used")
             continue
@@ -192,15 +186,9 @@ def _tile_matrix_set(multiscales: dict, georef: Georef | None, notes: Notes) -> 
     tms = notes.obj(tms, "multiscales.tile_matrix_set", required=True)
     crs = _tms_crs(get(tms, "crs"), notes)
     levels = []
-    for i, m in enumerate(notes.items(get(tms, "tileMatrices"),
-                                      "multiscales.tile_matrix_set.tileMatrices",
-                                      required=True)):
-        field = f"multiscales.tile_matrix_set.tileMatrices[{i}]"
-        if notes.obj(m, field, required=True) is None:
-            continue
-        path = notes.path(get(m, "id"), field + ".id")
-        if path is None:
-            continue
+    matrices_field = "multiscales.tile_matrix_set.tileMatrices"
+    matrices = notes.items(get(tms, "tileMatrices"), matrices_field, required=True)
+    for _, field, m, path in notes.entries_with_path(matrices, matrices_field, "id"):
         if limits is not None and path not in limits:
             continue  # a matrix of the set the data does not cover
         cell = get(m, "cellSize")

@@ -44,13 +44,7 @@ def read(attributes: dict, where: str) -> Multiscale | None:
     if all(isinstance(d, dict) and d.get("path") == "." for d in datasets):
         return None  # a level group describing itself
     found = []  # (level number, path, pixels_per_tile, crs)
-    for i, ds in enumerate(datasets):
-        field = f"multiscales[0].datasets[{i}]"
-        if notes.obj(ds, field, required=True) is None:
-            continue
-        path = notes.path(get(ds, "path"), field + ".path")
-        if path is None:
-            continue
+    for i, field, ds, path in notes.entries_with_path(datasets, "multiscales[0].datasets"):
         level = get(ds, "level")
         if level is MISSING:
             level = int(path) if path.isdigit() else i

@@ -54,14 +54,8 @@ def read(attributes: dict, where: str, zarr_format: int | None = None) -> Multis
     top = _transforms(get(first, "coordinateTransformations"), field + ".coordinateTransformations",
                       ndim, notes)
     levels = []
-    for i, ds in enumerate(notes.items(get(first, "datasets"), field + ".datasets",
-                                       required=True)):
-        dfield = f"{field}.datasets[{i}]"
-        if notes.obj(ds, dfield, required=True) is None:
-            continue
-        path = notes.path(get(ds, "path"), dfield + ".path")
-        if path is None:
-            continue
+    datasets = notes.items(get(first, "datasets"), field + ".datasets", required=True)
+    for _, dfield, ds, path in notes.entries_with_path(datasets, field + ".datasets"):
         scale, translation = _transforms(get(ds, "coordinateTransformations"),
                                          dfield + ".coordinateTransformations", ndim, notes)
         levels.append(Level(path, *_then(scale, translation, *top)))
