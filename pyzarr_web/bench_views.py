@@ -25,7 +25,7 @@ SHAPE, CHUNKS = (8, 2048, 2048), (1, 512, 512)
 
 # Counts updates of the image's data in the page, and when the frame after the last one painted.
 _WATCH_JS = """() => {
-  const source = Bokeh.documents[0].get_model_by_name("pzw-image").data_source;
+  const source = Bokeh.documents[0].get_model_by_name("pzw-image-source");
   window.__imageUpdates = 0;
   source.properties.data.change.connect(() => { window.__imageUpdates += 1; });
 }"""

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.browser
 # The image the page received: the data source of the image glyph in the page's Bokeh document.
 IMAGE_STATS_JS = """() => {
   const doc = window.Bokeh && window.Bokeh.documents[0];
-  const renderer = doc && doc.get_model_by_name("pzw-image");
-  const image = renderer && renderer.data_source.data.image && renderer.data_source.data.image[0];
+  const source = doc && doc.get_model_by_name("pzw-image-source");
+  const image = source && source.data.image && source.data.image[0];
   if (!image || !image.shape || image.shape[0] * image.shape[1] <= 1) return null;
   let min = Infinity, max = -Infinity, sum = 0, n = 0;
   for (const v of image) { if (!Number.isNaN(v)) { min = Math.min(min, v); max = Math.max(max, v); sum += v; n++; } }

@@ -18,11 +18,10 @@ pytestmark = pytest.mark.browser
 
 # the image the page received, as nested rows (row 0 at the top of the view)
 IMAGE_JS = """() => {
-  const r = Bokeh.documents[0].get_model_by_name("pzw-image");
-  const im = r.data_source.data.image[0], [rows, cols] = im.shape, out = [];
+  const data = Bokeh.documents[0].get_model_by_name("pzw-image-source").data;
+  const im = data.image[0], [rows, cols] = im.shape, out = [];
   for (let i = 0; i < rows; i++) out.push(Array.from(im.slice(i * cols, (i + 1) * cols)));
-  return {rows: out, x: r.data_source.data.x[0], y: r.data_source.data.y[0],
-          dw: r.data_source.data.dw[0], dh: r.data_source.data.dh[0]};
+  return {rows: out, x: data.x[0], y: data.y[0], dw: data.dw[0], dh: data.dh[0]};
 }"""
 
 
@@ -93,7 +92,8 @@ def test_ome_pyramid_is_one_image_with_levels_and_deep_zoom(browser, http_server
         assert state["viewport"] == {"x0": 0, "x1": 2048, "y0": 0, "y1": 1536}
         shown, placed = image(page)
         np.testing.assert_array_equal(shown, levels["s1"][0])
-        assert (placed["x"], placed["y"], placed["dw"], placed["dh"]) == (0, 0, 2048, 1536)
+        # placed in micrometres: 0.5 µm samples, the first one centred on 0
+        assert (placed["x"], placed["y"], placed["dw"], placed["dh"]) == (-0.25, -0.25, 1024, 768)
 
         # zoom in: full resolution, only the chunks in view
         state = call(page, "setViewport({x0: 300, x1: 812, y0: 700, y1: 1100})")
@@ -210,9 +210,12 @@ def zoom_page(browser, http_server):
         yield page
 
 
-@pytest.mark.parametrize("writer", [_ome04, _ndpyramid, _topozarr, _siblings],
+@pytest.mark.parametrize("writer,north_up", [(_ome04, False), (_ndpyramid, True), (_topozarr, True),
+                                             (_siblings, False)],
                          ids=["ome-ngff-0.4", "ndpyramid", "geozarr-topozarr", "guessed"])
-def test_every_pyramid_convention_is_one_zoomable_image(zoom_page, http_server, tmp_path, writer):
+def test_every_pyramid_convention_is_one_zoomable_image(zoom_page, http_server, tmp_path, writer, north_up):
+    """Maps (latitude coordinates from 90 down to -90) are drawn north up: the page gets the rows
+    reversed, with a world y axis in degrees; images keep row 0 at the top."""
     ctx = _quiet()
     try:
         node, levels = writer(tmp_path / f"{writer.__name__.strip('_')}.zarr")
@@ -228,7 +231,11 @@ def test_every_pyramid_convention_is_one_zoomable_image(zoom_page, http_server, 
     group = zarr.open_group(str(store), mode="r")
     # the whole image: 2048 columns on a screen of about 1024 pixels → the 1:2 level
     assert state["level"] == levels[1]
-    np.testing.assert_array_equal(image(zoom_page)[0], group[levels[1]][:])
+    rows = slice(None, None, -1 if north_up else 1)
+    shown, placed = image(zoom_page)
+    np.testing.assert_array_equal(shown, group[levels[1]][:][rows])
+    if north_up:  # placed in degrees: the whole globe
+        assert (placed["x"], placed["y"], placed["dw"], placed["dh"]) == pytest.approx((-180, -90, 360, 180))
     state = call(zoom_page, "setViewport({x0: 1500, x1: 2048, y0: 600, y1: 1024})")
     assert state["level"] == levels[0]
-    np.testing.assert_array_equal(image(zoom_page)[0], group[levels[0]][600:1024, 1500:2048])
+    np.testing.assert_array_equal(image(zoom_page)[0], group[levels[0]][600:1024, 1500:2048][rows])

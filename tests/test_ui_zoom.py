@@ -168,3 +168,28 @@ async def test_tile_reads_that_left_the_view_are_cancelled(pyramid_store, monkey
     assert explorer.status == "idle" and explorer.state()["level"] == "2"
     await asyncio.sleep(0)
     assert all(task.cancelled() for task in hanging)
+
+
+def test_frames_put_samples_in_physical_and_map_units():
+    from pyzarr_web.core.conventions import Axis as MsAxis
+    from pyzarr_web.core.conventions import Georef, Level, Multiscale
+    from pyzarr_web.ui.coords import Axis
+    from pyzarr_web.ui.frames import frames_for
+
+    axes = [Axis("y", 100), Axis("x", 200)]
+    levels = [_level((100, 200), (1, 1))]
+    utm = Multiscale("geozarr", levels=[Level("0")], georef=Georef(
+        code="EPSG:32632", affine=(10, 0, 500000, 0, -10, 5000000)))
+    fy, fx = frames_for(Pyramid(levels, utm), axes, (0, 1))
+    assert (fy.world(0), fy.world(100), fx.world(200)) == (5000000, 4999000, 502000)
+    assert fy.label == "y (EPSG:32632)" and not fy.downward  # north up
+    assert fy.indices(4999500, 4999000) == (50, 100)
+    placed = fy.placement(50, 5, 10)  # rows 50, 60, … 90 drawn north up: flipped
+    assert (placed.start, placed.width, placed.flipped) == (4999000, 500, True)
+    assert placed.coords[0] == 4999450  # centre of the first sample (rows 50..59)
+
+    ome = Multiscale("ome-ngff", levels=[Level("s0", (0.5, 0.25), (10.0, 0.0))],
+                     axes=[MsAxis("y", "space", "micrometer"), MsAxis("x", "space", "micrometer")])
+    fy, fx = frames_for(Pyramid(levels, ome), axes, (0, 1))
+    assert (fy.world(0), fx.world(4), fy.unit, fy.downward) == (9.75, 0.875, "µm", True)
+    assert frames_for(Pyramid(levels), axes, (0, 1))[0].is_index  # nothing known: sample indices

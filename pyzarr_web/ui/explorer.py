@@ -24,6 +24,7 @@ from pyzarr_web.core.codecs.warmup import codec_ids, warm_later
 from pyzarr_web.core.wrappers import TrafficCounter
 from pyzarr_web.ui import info, urlstate
 from pyzarr_web.ui.coords import Axis, cf_decode, dimension_names, format_value, read_axes
+from pyzarr_web.ui.frames import Frame, frames_for
 from pyzarr_web.ui.loader import FULL_READ_BYTES, MAX_DISPLAY_POINTS, Loader, ProgressThrottle, read_strides
 from pyzarr_web.ui.plots import Histogram, ImagePlot, LinePlot, Placement
 from pyzarr_web.ui.pyramid import Pyramid, open_pyramid, single
@@ -137,6 +138,7 @@ class Explorer(param.Parameterized):
         self._shown_level: str | None = None  # path of the array the image comes from
         self._viewport_shown: Viewport | None = None
         self._plane_offsets: tuple[float, ...] = ()  # full-resolution index of the plane's first sample
+        self._frames: tuple[Frame, Frame] | None = None  # world axes of the zoomable image drawn
         self._samples = np.zeros(0)  # of the displayed plane, for contrast and histogram
         self.view_summary: dict | None = None
         self.timings: dict | None = None
@@ -577,7 +579,8 @@ class Explorer(param.Parameterized):
     def _panned(self, x0: float, x1: float, y0: float, y1: float) -> None:
         """A pan or zoom gesture ended: a zoomable view reads what is now on screen."""
         if self._viewport_shown is not None:
-            self.viewer.viewport = (x0, x1, y0, y1)
+            fy, fx = self._frames
+            self.viewer.viewport = (*fx.indices(x0, x1), *fy.indices(y0, y1))
 
     def fit(self) -> None:
         """Show the whole image (the default viewport)."""
@@ -795,10 +798,13 @@ class Explorer(param.Parameterized):
         spec = self.spec
         y_dim, x_dim = spec.displayed
         self.image.value_label = label
-        if self._viewport_shown is not None:  # deep zoom: placed in full-resolution sample indices
-            y, x = (Placement.index(self._axes[d].name, offset, n * step, step)
-                    for d, offset, n, step in zip(spec.displayed, self._plane_offsets, shown.shape, steps))
-            self.image.show(shown, steps, y, x, style=self._style(), view=self._viewport_shown)
+        if self._viewport_shown is not None:  # deep zoom: placed by the axes' frames
+            fy, fx = self._frames = frames_for(self._zoomable(), self._axes, spec.displayed)
+            y, x = (frame.placement(offset, n, step)
+                    for frame, offset, n, step in zip(self._frames, self._plane_offsets, shown.shape, steps))
+            x0, x1, y0, y1 = self._viewport_shown
+            self.image.show(shown, steps, y, x, style=self._style(), view=(*fx.span(x0, x1), *fy.span(y0, y1)),
+                            downward=fy.downward, scale_unit=fx.unit if fx.unit == fy.unit else None)
             return
         self.image.show(shown, steps, Placement.of(self._axes[y_dim], spec.ranges[y_dim], steps[0]),
                         Placement.of(self._axes[x_dim], spec.ranges[x_dim], steps[1]), style=self._style())

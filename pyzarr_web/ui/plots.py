@@ -8,7 +8,16 @@ from dataclasses import dataclass
 import numpy as np
 from bokeh import palettes
 from bokeh.events import RangesUpdate
-from bokeh.models import ColorBar, ColumnDataSource, CustomJSHover, HoverTool, LinearColorMapper, LogColorMapper
+from bokeh.models import (
+    ColorBar,
+    ColumnDataSource,
+    CustomJSHover,
+    HoverTool,
+    LinearColorMapper,
+    LogColorMapper,
+    Metric,
+    ScaleBar,
+)
 from bokeh.plotting import figure
 
 from pyzarr_web.ui.coords import Axis
@@ -79,11 +88,13 @@ class ImagePlot:
     """An image of a 2-D plane with a colour bar and a hover readout of index, coordinate and value."""
 
     def __init__(self) -> None:
+        # one source for every figure (index, coordinate, date axes), named for tests and benchmarks
         self.source = ColumnDataSource(data={"image": [np.zeros((1, 1), np.float32)], "x": [0], "y": [0],
-                                             "dw": [1], "dh": [1]})
+                                             "dw": [1], "dh": [1]}, name="pzw-image-source")
         self.linear = LinearColorMapper(palette=COLORMAPS["viridis"], nan_color="rgba(0,0,0,0)")
         self.log = LogColorMapper(palette=COLORMAPS["viridis"], nan_color="rgba(0,0,0,0)")
         self._figures: dict[tuple[str, str], tuple] = {}
+        self._scale_bars: dict[tuple[str, str], ScaleBar] = {}
         self.figure = None
         self.value_label = "value"
         #: called with (x0, x1, y0, y1) when the user ends a pan or zoom (a gesture, not each move)
@@ -105,6 +116,11 @@ class ImagePlot:
         hover = HoverTool(renderers=[renderer], formatters=axis_hover)
         fig.add_tools(hover)
         fig.on_event(RangesUpdate, self._ranges_updated)
+        if x_kind == "number":  # lengths in physical units get a scale bar
+            self._scale_bars[(y_kind, x_kind)] = bar = ScaleBar(
+                range=fig.x_range, unit="m", dimensional=Metric(base_unit="m"), location="bottom_left",
+                visible=False, bar_length=0.2, background_fill_alpha=0.7)
+            fig.add_layout(bar, "center")
         return fig, renderer, colorbar, hover
 
     def _ranges_updated(self, event: RangesUpdate) -> None:
@@ -114,10 +130,12 @@ class ImagePlot:
 
     def show(self, plane: np.ndarray, steps: tuple[int, int], y: Placement, x: Placement,
              style: tuple[str, float, float, bool] | None = None,
-             view: tuple[float, float, float, float] | None = None) -> None:
+             view: tuple[float, float, float, float] | None = None, downward: bool | None = None,
+             scale_unit: str | None = None) -> None:
         """Display PLANE (rows along y) with each axis placed in index or coordinate space, styled
         with STYLE (colormap, low, high, log scale) when given, showing VIEW (x0, x1, y0, y1) of
-        the plot's space when given, else the plane.
+        the plot's space when given, else the plane. DOWNWARD: the y axis grows down the screen
+        (default: for index axes); SCALE_UNIT: the x axis is a length in these metric units.
 
         The style goes first, right before the data: the page sets limits that arrive just before
         the image data without mapping the old image again, so the new one is colour-mapped once."""
@@ -135,7 +153,10 @@ class ImagePlot:
                             "y": [y.start], "dw": [x.width], "dh": [y.width]}
         x0, x1, y0, y1 = view or (x.start, x.start + x.width, y.start, y.start + y.width)
         self.figure.x_range.update(start=x0, end=x1)
-        if y.kind == "index":  # row 0 at the top, like numpy and image viewers
+        bar = self._scale_bars.get(key)
+        if bar is not None:
+            bar.update(visible=scale_unit is not None, unit=scale_unit or bar.unit)
+        if (y.kind == "index") if downward is None else downward:  # row 0 at the top, like numpy
             self.figure.y_range.update(start=y1, end=y0)
         else:
             self.figure.y_range.update(start=y0, end=y1)
