@@ -83,7 +83,7 @@ def test_ome_pyramid_is_one_image_with_levels_and_deep_zoom(browser, http_server
 
     url = http_server.add_store(ome_store)
     levels = zarr.open_group(str(ome_store), mode="r")
-    with booted_explorer(browser, http_server) as page:
+    with booted_explorer(browser, http_server, "composite=0") as page:  # channels one at a time
         state = call(page, f"open({url!r})")
         assert (state["status"], state["error"], state["kind"]) == ("idle", None, "group")
         assert state["levels"] == ["s0", "s1", "s2", "s3"] and state["shape"] == [2, 1536, 2048]
@@ -126,12 +126,53 @@ def test_ome_pyramid_is_one_image_with_levels_and_deep_zoom(browser, http_server
         np.testing.assert_array_equal(image(page)[0], levels["s3"][1, 64:128, 128:192])
 
 
+RGBA_JS = """(name) => {
+  const data = Bokeh.documents[0].get_model_by_name(name).data;
+  const im = data.image[0], [rows, cols] = im.shape;
+  const bytes = new Uint8Array(im.buffer, im.byteOffset, rows * cols * 4);
+  return {shape: [rows, cols], bytes: Array.from(bytes)};
+}"""
+
+
+def rgba(page, source: str) -> np.ndarray:
+    got = page.evaluate(RGBA_JS, source)
+    return np.array(got["bytes"], dtype=np.uint8).reshape(*got["shape"], 4)
+
+
+def test_omero_channels_composite_and_labels_overlay(browser, http_server, ome_store):
+    """The two omero channels in their colours (red, green) within their windows, and the
+    label image in its colours over them, at full resolution."""
+    from conftest import booted_explorer
+
+    url = http_server.add_store(ome_store)
+    g = zarr.open_group(str(ome_store), mode="r")
+    with booted_explorer(browser, http_server, f"store={url}&view=300,812,700,1100&labels=cells") as page:
+        state = call(page, "whenIdle().then(() => window.zarrExplorer.state())")
+        assert (state["status"], state["level"]) == ("idle", "s0")
+        assert [(c["label"], c["color"], c["window"]) for c in state["channels"]] == [
+            ("A", "FF0000", [0, 4095]), ("B", "00FF00", [0, 999])]
+        picture = rgba(page, "pzw-rgba-source")
+        region = g["s0"][:, 700:1100, 300:812].astype("f8")
+        np.testing.assert_allclose(picture[..., 0], np.floor(region[0] / 4095 * 255), atol=1)
+        np.testing.assert_allclose(picture[..., 1], np.floor(region[1] / 999 * 255), atol=1)
+        assert picture[..., 2].max() == 0 and picture[..., 3].min() == 255
+        labels = rgba(page, "pzw-labels-source")
+        cells = g["labels/cells/s0"][700:1100, 300:812]
+        assert (labels[..., 3][cells == 0] == 0).all() and (labels[..., 3][cells != 0] > 0).all()
+        # one channel, colormapped, when the composite is turned off
+        page.get_by_text("Colour composite").locator("xpath=preceding-sibling::input").click()
+        page.wait_for_function("() => window.zarrExplorer.state().channels === null")
+        state = call(page, "whenIdle().then(() => window.zarrExplorer.state())")
+        np.testing.assert_array_equal(image(page)[0], g["s0"][0, 700:1100, 300:812])
+        assert "composite=0" in page.url
+
+
 def test_a_pan_gesture_reads_the_new_part(browser, http_server, ome_store):
     """Dragging the image (Bokeh's pan tool) changes the viewport; the view then reads it."""
     from conftest import booted_explorer
 
     url = http_server.add_store(ome_store)
-    with booted_explorer(browser, http_server, f"store={url}&view=0,512,0,512") as page:
+    with booted_explorer(browser, http_server, f"store={url}&view=0,512,0,512&composite=0") as page:
         state = call(page, "whenIdle().then(() => window.zarrExplorer.state())")
         assert (state["level"], state["viewport"]["x1"]) == ("s0", 512)
         box = page.locator("canvas").first.bounding_box()

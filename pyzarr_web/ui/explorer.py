@@ -23,11 +23,19 @@ from pyzarr_web.core import Hierarchy, NodeNotFoundError, ZarrError, raw_store, 
 from pyzarr_web.core.codecs.warmup import codec_ids, warm_later
 from pyzarr_web.core.wrappers import TrafficCounter
 from pyzarr_web.ui import info, urlstate
+from pyzarr_web.ui.channels import (
+    MAX_COMPOSITE_CHANNELS,
+    ChannelStyle,
+    channel_dim,
+    composite,
+    default_styles,
+    label_rgba,
+)
 from pyzarr_web.ui.coords import Axis, cf_decode, dimension_names, format_value, read_axes
 from pyzarr_web.ui.frames import Frame, frames_for
 from pyzarr_web.ui.loader import FULL_READ_BYTES, MAX_DISPLAY_POINTS, Loader, ProgressThrottle, read_strides
 from pyzarr_web.ui.plots import Histogram, ImagePlot, LinePlot, Placement
-from pyzarr_web.ui.pyramid import Pyramid, open_pyramid, single
+from pyzarr_web.ui.pyramid import Pyramid, open_labels, open_pyramid, single
 from pyzarr_web.ui.slicing import ViewSpec, stride_for
 from pyzarr_web.ui.table import ValueTable
 from pyzarr_web.ui.tiles import TileCache, TilePlan, Viewport, clamp_viewport, plan
@@ -66,7 +74,7 @@ TILE_CACHE_BYTES = 128 * 2**20  # decoded deep-zoom tiles kept, all levels toget
 OVERVIEW_MAX_CHUNKS = 4096
 
 _SHOWN, _HIDDEN = {"visibility": "visible"}, {"visibility": "hidden"}
-_WANTED = ("store", "path", "selection", "displayed", "level", "viewport")  # what a change reloads
+_WANTED = ("store", "path", "selection", "displayed", "level", "viewport", "composite", "channels", "labels")
 _TAB_INDEX = {name: index for index, name in enumerate(TABS)}
 _EMPTY_STORE = ("Enter the URL of a Zarr store (the folder that holds zarr.json, .zgroup or .zmetadata) "
                 "above and press Open. Stores on other sites must send CORS headers.")
@@ -139,6 +147,12 @@ class Explorer(param.Parameterized):
         self._viewport_shown: Viewport | None = None
         self._plane_offsets: tuple[float, ...] = ()  # full-resolution index of the plane's first sample
         self._frames: tuple[Frame, Frame] | None = None  # world axes of the zoomable image drawn
+        self._styles: list[ChannelStyle] | None = None  # channels of the composite drawn (None: no composite)
+        self._windows: dict[str, tuple[float, float]] = {}  # the window each composited channel was drawn with
+        self._channel_planes: list[np.ndarray] | None = None  # each active channel's plane, for the composite
+        self._label_pyramids: dict[str, Pyramid] = {}  # the OME label images of the selected image
+        self._label_plane: np.ndarray | None = None  # the overlaid label image, on the plane's grid
+        self._label_read: TilePlan | None = None  # the label tiles the view being read includes
         self._samples = np.zeros(0)  # of the displayed plane, for contrast and histogram
         self.view_summary: dict | None = None
         self.timings: dict | None = None
@@ -179,10 +193,16 @@ class Explorer(param.Parameterized):
         self.contrast = pn.widgets.RangeSlider(label="Contrast", start=0.0, end=1.0, value=(0.0, 1.0),
                                                step=0.001, width=SIDE_PANEL_WIDTH - 20, format="0[.]000")
         self.complex_part = pn.widgets.Select.from_param(v.param.complex_part, label="Complex as", width=120)
+        self.labels_select = pn.widgets.Select(label="Labels", options={"none": ""}, value="", width=140,
+                                               visible=False)
         self.level_select = pn.widgets.Select(label="Level", options={"auto": "auto"}, value="auto", width=260,
                                               visible=False)
         self.fit_button = pn.widgets.Button(label="Fit", width=60, visible=False, align="end")
         self.stop_button = pn.widgets.Button(label="Stop", width=60, styles=_HIDDEN)
+        self.composite_toggle = pn.widgets.Checkbox.from_param(v.param.composite, label="Colour composite")
+        self.channel_rows = pn.Column(sizing_mode="stretch_width")  # one row of controls per channel
+        self.channel_panel = pn.Column(self.composite_toggle, self.channel_rows, width=SIDE_PANEL_WIDTH,
+                                       visible=False)
         self.sliders = pn.Column(sizing_mode="stretch_width")
         # shown and hidden through its style, not `visible`: that would make the page lay out
         # everything again (~100 ms a toggle), and the bar's row stays put
@@ -202,6 +222,7 @@ class Explorer(param.Parameterized):
         self.fit_button.on_click(lambda _event: self.fit())
         self.stop_button.on_click(lambda _event: self.stop())
         self.level_select.param.watch(lambda event: setattr(self.viewer, "level", event.new), "value")
+        self.labels_select.param.watch(lambda event: setattr(self.viewer, "labels", event.new), "value")
         self.viewer.param.watch(lambda event: setattr(self.level_select, "value", event.new)
                                 if event.new in self.level_select.options.values() else None, "level")
         self.url_input.param.watch(lambda _event: self.open(self.url_input.value), "enter_pressed")
@@ -225,11 +246,11 @@ class Explorer(param.Parameterized):
                             sizing_mode="stretch_height", visible=self.sidebar_toggle.param.value,
                             stylesheets=[_NARROW_SIDEBAR])
         self.array_controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part,
-                                     self.level_select, self.fit_button,
+                                     self.level_select, self.labels_select, self.fit_button,
                                      sizing_mode="stretch_width", stylesheets=[_WRAP, _NARROW_FIT])
         self.display_controls = pn.Column(self.colormap, pn.Row(self.auto_contrast, self.log_scale),
                                           self.contrast, width=SIDE_PANEL_WIDTH)
-        self.side_panel = pn.Column(self.display_controls, self.stats_pane, self.histogram.figure,
+        self.side_panel = pn.Column(self.channel_panel, self.display_controls, self.stats_pane, self.histogram.figure,
                                     width=SIDE_PANEL_WIDTH, visible=False)
         self.data_view = pn.Column(
             self.array_controls, self.sliders,
@@ -376,13 +397,14 @@ class Explorer(param.Parameterized):
         self.info_pane.object, self.attrs_pane.object, self.group_pane.object = "", {}, ""
         self.view_error.object = self.status_text.object = self.stats_pane.object = self.scalar_pane.object = ""
         self.view_summary, self.spec, self._plane, self._drawn = None, None, None, None
-        self._tiles.focus(None)
+        self._tiles.focus([])
         self._shown_level = self._viewport_shown = None
         self.histogram.clear()
         self.table.show(None, None)
 
     async def _select_node(self, node_path: str) -> None:
         self._node = self._array = self._pyramid = None
+        self._label_pyramids = {}
         self._clear_node_views()
         self.tree.selected = node_path
         try:
@@ -398,6 +420,7 @@ class Explorer(param.Parameterized):
         pyramid = await open_pyramid(self._hierarchy, self._tree.nodes, node)
         if pyramid is not None:  # one image with a level picker, not a group of arrays
             self._pyramid = pyramid
+            self._label_pyramids = await open_labels(self._hierarchy, self._tree.nodes, node)
             await self._select_array(node, pyramid.levels[0].array)
             return
         if node.kind == "group":
@@ -474,6 +497,7 @@ class Explorer(param.Parameterized):
         self.selection_input.param.update(value=spec.text(), visible=ndim >= 1)
         self.complex_part.visible = self._array.dtype.kind == "c"
         self._show_levels()
+        self._show_channels()
         self.data_view.visible = True
         self._slider_dims = [d for d in range(ndim) if d not in spec.displayed]
         if len(self.sliders.objects) != len(self._slider_dims):
@@ -488,6 +512,9 @@ class Explorer(param.Parameterized):
         """The level picker and Fit button, for images that pan and zoom."""
         pyramid = self._zoomable()
         self.fit_button.visible = pyramid is not None
+        names = list(self._label_pyramids) if pyramid is not None else []
+        self.labels_select.param.update(options={"none": "", **{n: n for n in names}}, visible=bool(names),
+                                        value=self.viewer.labels if self.viewer.labels in names else "")
         self.level_select.visible = pyramid is not None and len(pyramid.levels) > 1
         if not self.level_select.visible:
             return
@@ -500,6 +527,47 @@ class Explorer(param.Parameterized):
                     f"{'×'.join(map(str, chunks))}, 1:{_short(factor)}"] = level.path
         value = self.viewer.level if self.viewer.level in options.values() else "auto"
         self.level_select.param.update(options=options, value=value)
+
+    def _show_channels(self) -> None:
+        """Controls for a composite's channels (on/off, colour, window), bound to viewer.channels."""
+        pyramid = self._zoomable()
+        dim = channel_dim(pyramid.multiscale, len(self.spec.shape)) if pyramid is not None else None
+        self.channel_panel.visible = dim is not None and dim not in self.spec.displayed and bool(
+            pyramid.multiscale.channels) and 2 <= self.spec.shape[dim] <= MAX_COMPOSITE_CHANNELS
+        styles = self._channel_styles()
+        if styles is None:
+            self.channel_rows.objects = []
+            return
+        if [r.name for r in self.channel_rows.objects] != [st.label for st in styles]:
+            self.channel_rows.objects = [self._channel_row(i, st) for i, st in enumerate(styles)]
+        for row, st in zip(self.channel_rows.objects, styles):
+            active, color, window = row.objects
+            active.value, color.value = st.active, f"#{st.color}"
+            if st.window is not None:
+                window.param.update(start=min(window.start, st.window[0]), end=max(window.end, st.window[1]),
+                                    value=tuple(st.window))
+
+    def _channel_row(self, index: int, style: ChannelStyle) -> pn.Row:
+        top = float(np.iinfo(self._array.dtype).max) if self._array.dtype.kind in "iu" else 1.0
+        top = min(top, 65535.0) if style.window is None else max(style.window[1] * 2, 1.0)
+        low, high = style.window or (0.0, top)
+        widgets = (pn.widgets.Checkbox(name=style.label, value=style.active, width=70),
+                   pn.widgets.ColorPicker(value=f"#{style.color}", width=36),
+                   pn.widgets.RangeSlider(start=min(0.0, low), end=max(top, high), value=(low, high), width=120,
+                                          step=max((top - min(0.0, low)) / 1000, 1e-6), show_value=False))
+        for widget in widgets:
+            widget.param.watch(lambda _e, i=index: self._channel_edited(i), "value")
+        return pn.Row(*widgets, name=style.label, margin=(0, 0))
+
+    def _channel_edited(self, index: int) -> None:
+        styles = self._channel_styles()
+        if styles is None:
+            return
+        active, color, window = self.channel_rows.objects[index].objects
+        edited = [st.to_json() for st in styles]
+        edited[index] |= {"active": active.value, "color": color.value.lstrip("#"), "window": list(window.value)}
+        if edited != (self.viewer.channels or [st.to_json() for st in styles]):
+            self.viewer.channels = edited
 
     def _slider(self, k: int) -> pn.widgets.IntSlider:
         """The slider for the K-th hidden dimension (which one is _slider_dims[k])."""
@@ -567,7 +635,8 @@ class Explorer(param.Parameterized):
         return single(self._array) if plane_bytes > FULL_READ_BYTES else None
 
     def _view_key(self) -> tuple:
-        return self.spec, self.viewer.level, self.viewer.viewport
+        v = self.viewer
+        return self.spec, v.level, v.viewport, v.composite, repr(v.channels), v.labels
 
     def _default_viewport(self, pyramid: Pyramid, height: int, width: int) -> Viewport:
         """The whole image when some level shows it within the tile budget; else (a huge single
@@ -597,10 +666,61 @@ class Explorer(param.Parameterized):
         x0, x1, y0, y1 = viewport
         return pyramid.auto_level(dims, (y1 - y0, x1 - x0), MAX_DISPLAY_POINTS)
 
-    async def _read_zoomed(self, pyramid: Pyramid) -> tuple[np.ndarray, TilePlan, Viewport, tuple[int, int]]:
-        """Read the tiles of the viewport at its level; while they come, show the nearest
-        coarser level already cached, scaled up, so a zoom never blanks the view."""
-        spec, dims = self.spec, self.spec.displayed
+    def _channel_styles(self) -> list[ChannelStyle] | None:
+        """Every channel's style when the view is an additive composite of them, else None."""
+        pyramid, spec = self._zoomable(), self.spec
+        ms = pyramid.multiscale if pyramid is not None else None
+        dim = channel_dim(ms, len(spec.shape)) if ms is not None else None
+        if dim is None or dim in spec.displayed or not self.viewer.composite or not ms.channels:
+            return None
+        count = spec.shape[dim]
+        if not 2 <= count <= MAX_COMPOSITE_CHANNELS:
+            return None
+        defaults = default_styles(ms, count)
+        edited = self.viewer.channels or []
+        return [ChannelStyle.from_json(e, d) if isinstance(e, dict) else d
+                for e, d in zip(edited + [None] * count, defaults)]
+
+    def _plane_indices(self, styles: list[ChannelStyle] | None) -> list[tuple[int, ...]]:
+        """The full-resolution indices of each plane drawn: the view's one, or each active channel's."""
+        indices = self.spec.indices
+        if styles is None:
+            return [indices]
+        dim = channel_dim(self._pyramid.multiscale, len(indices))
+        return [indices[:dim] + (c,) + indices[dim + 1:] for c, st in enumerate(styles) if st.active] or [indices]
+
+    def _label_plan(self, shown: TilePlan, viewport: Viewport) -> TilePlan | None:
+        """The tiles of the overlaid label image that cover VIEWPORT, at its level nearest SHOWN's."""
+        labels = self._label_pyramids.get(self.viewer.labels)
+        if labels is None:
+            return None
+        image = shown.pyramid.levels[0].array.shape
+        full = labels.levels[0].array.shape
+        ratio = full[-1] / image[shown.dims[1]], full[-2] / image[shown.dims[0]]  # label / image samples
+        x0, x1, y0, y1 = viewport
+        scaled = clamp_viewport((x0 * ratio[0], x1 * ratio[0], y0 * ratio[1], y1 * ratio[1]), full[-2], full[-1])
+        ndim = len(full)
+        level = labels.nearest(shown.factors[1] * ratio[0])
+        return plan(labels, level, (ndim - 2, ndim - 1), (0,) * ndim, scaled) if scaled else None
+
+    def _on_plane_grid(self, labels: np.ndarray, label_plan: TilePlan, shown: TilePlan, shape) -> np.ndarray:
+        """LABELS (the window of LABEL_PLAN) resampled, nearest sample, to the grid of SHOWN's window."""
+        image = shown.pyramid.levels[0].array.shape
+        full = label_plan.pyramid.levels[0].array.shape
+        grids = []
+        for axis, (dim, n) in enumerate(zip(shown.dims, shape)):
+            ratio = full[axis - 2] / image[dim]
+            centres = (shown.window[axis][0] + np.arange(n) + 0.5) * shown.factors[axis] * ratio
+            index = np.floor(centres / label_plan.factors[axis]).astype(np.int64) - label_plan.window[axis][0]
+            grids.append(np.clip(index, 0, labels.shape[axis] - 1))
+        return labels[np.ix_(*grids)]
+
+    async def _read_zoomed(self, pyramid: Pyramid, indices: list[tuple[int, ...]]
+                           ) -> tuple[list[np.ndarray], TilePlan, Viewport, tuple[int, int]]:
+        """Read the tiles of the viewport at its level, for each plane of INDICES (and of the
+        overlaid labels, whose window ends the list); while they come, show the nearest coarser
+        level already cached, scaled up, so a zoom never blanks the view."""
+        dims = self.spec.displayed
         full = pyramid.levels[0].array.shape
         height, width = full[dims[0]], full[dims[1]]
         viewport = self.viewer.viewport or self._default_viewport(pyramid, height, width)
@@ -609,22 +729,26 @@ class Explorer(param.Parameterized):
             raise ZarrError(f"the view {viewport} lies outside the image ({height} × {width} samples); "
                             f"press Fit to see all of it")
         level = self._level_for(pyramid, dims, clamped)
-        wanted = plan(pyramid, level, dims, spec.indices, clamped)
+        wanted = [plan(pyramid, level, dims, i, clamped) for i in indices]
+        overlay = self._label_plan(wanted[0], clamped)
+        wanted += [overlay] if overlay is not None else []
+        self._label_read = overlay
         self._tiles.focus(wanted)
-        if self._tiles.has_all(wanted):
-            return self._tiles.mosaic(wanted), wanted, viewport, (1, 1)
+        if all(self._tiles.has_all(w) for w in wanted):
+            return [self._tiles.mosaic(w) for w in wanted], wanted[0], viewport, (1, 1)
         for coarser in range(level + 1, len(pyramid.levels)):
-            stand_in = plan(pyramid, coarser, dims, spec.indices, clamped)
-            if self._tiles.has_all(stand_in):
-                self._show_zoomed(self._tiles.mosaic(stand_in), stand_in, viewport, sharp=False)
+            stand_in = [plan(pyramid, coarser, dims, i, clamped) for i in indices]  # no labels: they come sharp
+            if all(self._tiles.has_all(s) for s in stand_in):
+                self._show_zoomed([self._tiles.mosaic(s) for s in stand_in], stand_in[0], viewport, sharp=False)
                 await asyncio.sleep(0)  # to the page before the sharp tiles are read
                 break
         progress = ProgressThrottle(self._report_progress)
         try:
-            if wanted.fits:
-                return await self._tiles.read(wanted, progress), wanted, viewport, (1, 1)
-            data, steps = await self._overview(wanted, progress)
-            return data, wanted, viewport, steps
+            if wanted[0].fits:
+                return await self._tiles.read(wanted, progress), wanted[0], viewport, (1, 1)
+            self._label_read = None  # an overview shows no labels: they would cost as much again
+            planes = [await self._overview(w, progress) for w in wanted[:len(indices)]]
+            return [data for data, _ in planes], wanted[0], viewport, planes[0][1]
         finally:
             if progress.shown:
                 self._show_progress(False)
@@ -643,13 +767,19 @@ class Explorer(param.Parameterized):
         data = await wanted.array.read(selection, progress=progress)
         return (data.T if wanted.dims[0] > wanted.dims[1] else data), (step, step)
 
-    def _show_zoomed(self, data: np.ndarray, shown: TilePlan, viewport: Viewport, steps: tuple[int, int] = (1, 1),
-                     sharp: bool = True) -> None:
-        """Draw DATA, the level window of SHOWN (every STEPS samples of it), where it lies in the
-        full-resolution image."""
+    def _show_zoomed(self, planes: list[np.ndarray], shown: TilePlan, viewport: Viewport,
+                     steps: tuple[int, int] = (1, 1), sharp: bool = True) -> None:
+        """Draw PLANES (one, or one per composited channel), the level window of SHOWN (every
+        STEPS samples of it), where it lies in the full-resolution image."""
         (r0, _), (c0, _) = shown.window
         fy, fx = shown.factors
-        self._plane = cf_decode(data, self._array.attributes)
+        overlay = self._label_read if sharp and steps == (1, 1) else None
+        self._label_plane = None
+        if overlay is not None:
+            *planes, labels = planes
+            self._label_plane = self._on_plane_grid(labels, overlay, shown, planes[0].shape)
+        planes = [cf_decode(p, self._array.attributes) for p in planes]
+        self._plane, self._channel_planes = planes[0], planes if self._styles is not None else None
         self._plane_steps, self._plane_offsets = (fy * steps[0], fx * steps[1]), (r0 * fy, c0 * fx)
         self._shown_level, self._viewport_shown = shown.array.path, viewport
         self._drawn = self._view_key() if sharp else None
@@ -660,8 +790,9 @@ class Explorer(param.Parameterized):
         started = time.perf_counter()
         pyramid = self._zoomable()
         if pyramid is not None:
+            self._styles = self._channel_styles()
             try:
-                data, shown, viewport, steps = await self._read_zoomed(pyramid)
+                planes, shown, viewport, steps = await self._read_zoomed(pyramid, self._plane_indices(self._styles))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the image stays, so the user can zoom back in
@@ -669,7 +800,7 @@ class Explorer(param.Parameterized):
                 raise
             self.view_error.object = ""
             read_done = time.perf_counter()
-            self._show_zoomed(data, shown, viewport, steps)
+            self._show_zoomed(planes, shown, viewport, steps)
             await self._describe_later(started, read_done)
             return
         strides = read_strides(spec, arr.dtype.itemsize)
@@ -746,7 +877,7 @@ class Explorer(param.Parameterized):
             self.display_controls.visible = False
             return False
         self.scalar_pane.object = ""
-        self.display_controls.visible = data.ndim == 2
+        self.display_controls.visible = data.ndim == 2 and self._channel_planes is None  # a composite has its own
         self.side_panel.visible = self.plot_area.visible = True
         display_steps = tuple(stride_for(n, MAX_DISPLAY_POINTS) for n in data.shape)
         shown = to_float(data[tuple(slice(None, None, s) for s in display_steps)], self.viewer.complex_part,
@@ -804,10 +935,29 @@ class Explorer(param.Parameterized):
                     for frame, offset, n, step in zip(self._frames, self._plane_offsets, shown.shape, steps))
             x0, x1, y0, y1 = self._viewport_shown
             self.image.show(shown, steps, y, x, style=self._style(), view=(*fx.span(x0, x1), *fy.span(y0, y1)),
-                            downward=fy.downward, scale_unit=fx.unit if fx.unit == fy.unit else None)
+                            downward=fy.downward, scale_unit=fx.unit if fx.unit == fy.unit else None,
+                            rgba=self._composite(shown.shape), labels=self._labels_rgba(shown.shape))
             return
         self.image.show(shown, steps, Placement.of(self._axes[y_dim], spec.ranges[y_dim], steps[0]),
                         Placement.of(self._axes[x_dim], spec.ranges[x_dim], steps[1]), style=self._style())
+
+    def _labels_rgba(self, shape: tuple[int, int]) -> np.ndarray | None:
+        if self._label_plane is None:
+            return None
+        thin = tuple(slice(None, None, stride_for(n, MAX_DISPLAY_POINTS)) for n in self._label_plane.shape)
+        colors = self._label_pyramids[self.viewer.labels].multiscale.label_colors or {}
+        return label_rgba(self._label_plane[thin][:shape[0], :shape[1]], colors)
+
+    def _composite(self, shape: tuple[int, int]) -> np.ndarray | None:
+        """The active channels as one RGBA picture of SHAPE (None when the view is no composite)."""
+        if self._channel_planes is None:
+            return None
+        thin = tuple(slice(None, None, stride_for(n, MAX_DISPLAY_POINTS)) for n in self._plane.shape)
+        active = [st for st in self._styles if st.active] or self._styles[:1]
+        rgba, windows = composite([to_float(p[thin], self.viewer.complex_part, np.float32)[:shape[0], :shape[1]]
+                                   for p in self._channel_planes], active)
+        self._windows = dict(zip((st.label for st in active), windows))
+        return rgba
 
     def _show_tab(self) -> None:
         self.tabs.active = _TAB_INDEX[self.viewer.tab]
@@ -885,6 +1035,8 @@ class Explorer(param.Parameterized):
             "levels": pyramid.paths if pyramid is not None else ([arr.path] if is_array else []),
             "viewport": dict(zip(("x0", "x1", "y0", "y1"), map(float, viewport))) if viewport else None,
             "io": {"requests": self._traffic.requests, "bytes": self._traffic.bytes} if self._traffic else None,
+            "channels": [st.to_json() | {"window": list(self._windows.get(st.label, st.window or ()))}
+                         for st in self._styles] if self._channel_planes is not None else None,
         }
 
 

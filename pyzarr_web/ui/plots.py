@@ -91,10 +91,16 @@ class ImagePlot:
         # one source for every figure (index, coordinate, date axes), named for tests and benchmarks
         self.source = ColumnDataSource(data={"image": [np.zeros((1, 1), np.float32)], "x": [0], "y": [0],
                                              "dw": [1], "dh": [1]}, name="pzw-image-source")
+        # a colour composite (RGBA, e.g. OME channels) shown instead of the colormapped image
+        self.rgba_source = ColumnDataSource(data={"image": [np.zeros((1, 1), np.uint32)], "x": [0], "y": [0],
+                                                  "dw": [1], "dh": [1]}, name="pzw-rgba-source")
+        self.labels_source = ColumnDataSource(data={"image": [np.zeros((1, 1), np.uint32)], "x": [0], "y": [0],
+                                                    "dw": [1], "dh": [1]}, name="pzw-labels-source")
         self.linear = LinearColorMapper(palette=COLORMAPS["viridis"], nan_color="rgba(0,0,0,0)")
         self.log = LogColorMapper(palette=COLORMAPS["viridis"], nan_color="rgba(0,0,0,0)")
         self._figures: dict[tuple[str, str], tuple] = {}
         self._scale_bars: dict[tuple[str, str], ScaleBar] = {}
+        self._rgba_renderers: dict[int, object] = {}
         self.figure = None
         self.value_label = "value"
         #: called with (x0, x1, y0, y1) when the user ends a pan or zoom (a gesture, not each move)
@@ -110,10 +116,15 @@ class ImagePlot:
         fig.grid.visible = False
         renderer = fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source,
                              color_mapper=self.linear, name="pzw-image")
+        rgba = fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self.rgba_source,
+                              name="pzw-image-rgba", visible=False)
+        labels = fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self.labels_source,
+                                name="pzw-labels", visible=False, global_alpha=0.6)
+        self._rgba_renderers[id(fig)] = rgba, labels
         colorbar = ColorBar(color_mapper=self.linear, width=12, location=(0, 0))
         fig.add_layout(colorbar, "right")
         axis_hover = {"$y": CustomJSHover(code=_AXIS_HOVER_JS), "$x": CustomJSHover(code=_AXIS_HOVER_JS)}
-        hover = HoverTool(renderers=[renderer], formatters=axis_hover)
+        hover = HoverTool(renderers=[renderer, rgba], formatters=axis_hover)
         fig.add_tools(hover)
         fig.on_event(RangesUpdate, self._ranges_updated)
         if x_kind == "number":  # lengths in physical units get a scale bar
@@ -131,11 +142,15 @@ class ImagePlot:
     def show(self, plane: np.ndarray, steps: tuple[int, int], y: Placement, x: Placement,
              style: tuple[str, float, float, bool] | None = None,
              view: tuple[float, float, float, float] | None = None, downward: bool | None = None,
-             scale_unit: str | None = None) -> None:
+             scale_unit: str | None = None, rgba: np.ndarray | None = None,
+             labels: np.ndarray | None = None) -> None:
         """Display PLANE (rows along y) with each axis placed in index or coordinate space, styled
         with STYLE (colormap, low, high, log scale) when given, showing VIEW (x0, x1, y0, y1) of
         the plot's space when given, else the plane. DOWNWARD: the y axis grows down the screen
         (default: for index axes); SCALE_UNIT: the x axis is a length in these metric units.
+        RGBA (packed uint32, PLANE's shape): a colour composite shown instead of the colormapped
+        PLANE (which the statistics and the table still describe); LABELS (packed RGBA, the same
+        shape): a label image drawn over it.
 
         The style goes first, right before the data: the page sets limits that arrive just before
         the image data without mapping the old image again, so the new one is colour-mapped once."""
@@ -149,8 +164,19 @@ class ImagePlot:
         self.figure, self.renderer, self.colorbar, hover = self._figures[key]
         if style is not None:
             self.style(*style)
-        self.source.data = {"image": [np.ascontiguousarray(plane, dtype=np.float32)], "x": [x.start],
-                            "y": [y.start], "dw": [x.width], "dh": [y.width]}
+        placed = {"x": [x.start], "y": [y.start], "dw": [x.width], "dh": [y.width]}
+        rgba_renderer, labels_renderer = self._rgba_renderers[id(self.figure)]
+        for source, picture in ((self.rgba_source, rgba), (self.labels_source, labels)):
+            if picture is not None:
+                picture = picture[::-1] if y.flipped else picture
+                source.data = {"image": [np.ascontiguousarray(picture[:, ::-1] if x.flipped else picture)]} | placed
+        if labels_renderer.visible != (labels is not None):
+            labels_renderer.visible = labels is not None
+        if rgba_renderer.visible != (rgba is not None):
+            rgba_renderer.visible = rgba is not None
+            self.renderer.visible = self.colorbar.visible = rgba is None
+        if rgba is None:
+            self.source.data = {"image": [np.ascontiguousarray(plane, dtype=np.float32)]} | placed
         x0, x1, y0, y1 = view or (x.start, x.start + x.width, y.start, y.start + y.width)
         self.figure.x_range.update(start=x0, end=x1)
         bar = self._scale_bars.get(key)
@@ -162,7 +188,8 @@ class ImagePlot:
             self.figure.y_range.update(start=y0, end=y1)
         self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = x.label, y.label
         rows, cols = plane.shape
-        hover.tooltips = [(y.label, "$y{custom}"), (x.label, "$x{custom}"), (self.value_label, "@image{0.[0000]}")]
+        hover.tooltips = [(y.label, "$y{custom}"), (x.label, "$x{custom}")] + (
+            [(self.value_label, "@image{0.[0000]}")] if rgba is None else [])
         hover.formatters["$y"].args = y.hover_args(rows, steps[0])  # the same models, new arguments
         hover.formatters["$x"].args = x.hover_args(cols, steps[1])
 

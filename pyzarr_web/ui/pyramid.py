@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pyzarr_web.core import ZarrError
 from pyzarr_web.core.conventions import Multiscale, guess_multiscale, read_level_metadata, read_multiscale
+from pyzarr_web.core.conventions.ome import namespace
 
 #: names of a level group's members that are coordinates or CRS holders, never the image
 _NOT_IMAGES = frozenset({"x", "y", "lat", "lon", "latitude", "longitude", "time", "band", "crs",
@@ -35,6 +36,11 @@ class Pyramid:
     @property
     def paths(self) -> list[str]:
         return [level.path for level in self.levels]
+
+    def nearest(self, factor: float) -> int:
+        """The level whose column factor is closest to FACTOR (a label image's level matching
+        an image level)."""
+        return min(range(len(self.levels)), key=lambda i: abs(self.levels[i].factors[-1] - factor))
 
     def find(self, path: str) -> int | None:
         """The level whose array is PATH (or whose path ends with /PATH: ``2`` for ``image/2``)."""
@@ -119,3 +125,23 @@ async def open_pyramid(hierarchy, nodes: dict, node) -> Pyramid | None:
     arrays.sort(key=lambda a: -math.prod(a.shape))  # finest first, whatever order the metadata gave
     full = arrays[0].shape
     return Pyramid([PyramidLevel(a.path, a, _factors(full, a.shape)) for a in arrays], multiscale)
+
+
+async def open_labels(hierarchy, nodes: dict, node) -> dict[str, Pyramid]:
+    """The OME-NGFF label images of image NODE (its ``labels`` group lists them), by name."""
+    base = f"{node.path}/labels" if node.path else "labels"
+    try:
+        group = nodes.get(base) or await hierarchy.node(base)
+    except ZarrError:
+        return {}
+    names = namespace(group.attributes)[0].get("labels")
+    found = {}
+    for name in names if isinstance(names, list) else []:
+        try:
+            label_node = nodes.get(f"{base}/{name}") or await hierarchy.node(f"{base}/{name}")
+        except (ZarrError, TypeError):
+            continue
+        pyramid = await open_pyramid(hierarchy, nodes, label_node)
+        if pyramid is not None and pyramid.multiscale.is_label:
+            found[str(name)] = pyramid
+    return found

@@ -142,24 +142,23 @@ class TileCache:
                 data[rs.start - tr0:rs.stop - tr0, cs.start - tc0:cs.stop - tc0]
         return out
 
-    def focus(self, tile_plan: TilePlan | None) -> None:
-        """Cancel the reads of tiles that TILE_PLAN (the view now wanted; None: no tiled view)
-        does not show."""
-        self._tiles.cancel_pending(keep=tile_plan.keys() if tile_plan is not None else ())
+    def focus(self, plans: list[TilePlan]) -> None:
+        """Cancel the reads of tiles that none of PLANS (the view now wanted) shows."""
+        self._tiles.cancel_pending(keep=set().union(*(p.keys() for p in plans)))
 
-    async def read(self, tile_plan: TilePlan, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        """Read the tiles of TILE_PLAN not yet cached, then their mosaic."""
-        self.focus(tile_plan)
-        arr = tile_plan.array
-        tasks = [self._tiles.task(tile_plan.key(t), lambda t=t: arr.read(tile_plan.selection(t)))
-                 for t in tile_plan.tiles]
+    async def read(self, plans: list[TilePlan], progress: Callable[[int, int], None] | None = None
+                   ) -> list[np.ndarray]:
+        """Read the tiles of PLANS not yet cached (the first plan's first), then their mosaics."""
+        self.focus(plans)
+        tasks = [self._tiles.task(p.key(t), lambda p=p, t=t: p.array.read(p.selection(t)))
+                 for p in plans for t in p.tiles]
         done = sum(task.done() for task in tasks)
         for finished in asyncio.as_completed([asyncio.shield(t) for t in tasks if not t.done()]):
             await finished  # shielded: a superseded view leaves shared tiles to the next one
             done += 1
             if progress is not None:
                 progress(done, len(tasks))
-        return self.mosaic(tile_plan)
+        return [self.mosaic(p) for p in plans]
 
     def clear(self) -> None:
         self._tiles.clear()

@@ -1,6 +1,7 @@
 """The query string of a view, both ways: one codec for the page's URL, the JS API and the tests.
 
-``?store=URL&path=PATH&select=0,:,:&level=PATH&view=x0,x1,y0,y1&cmap=magma&clim=0,300&log=1&tab=info``. Parameters at
+``?store=URL&path=PATH&select=0,:,:&level=PATH&view=x0,x1,y0,y1&labels=NAME&composite=0&cmap=magma&clim=0,300
+&log=1&tab=info``. Parameters at
 their defaults are left out, so a URL says only what differs. A value that cannot be read is
 dropped (the view falls back to its default) rather than breaking the page.
 """
@@ -47,6 +48,8 @@ def decode(query: str) -> dict:
         "selection": params.get("select"),
         "level": params.get("level") or Viewer.level,
         "viewport": _viewport(params["view"]) if "view" in params else None,
+        "labels": params.get("labels", ""),
+        "composite": params.get("composite") not in ("0", "false"),
         "colormap": cmap if cmap in Viewer.param.colormap.objects else Viewer.colormap,
         "auto_contrast": clim is None,
         "clim": clim,
@@ -68,6 +71,10 @@ def encode(viewer: Viewer) -> str:
         query["level"] = viewer.level
     if viewer.viewport is not None:
         query["view"] = ",".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in viewer.viewport)
+    if viewer.labels:
+        query["labels"] = viewer.labels
+    if not viewer.composite:
+        query["composite"] = "0"
     if viewer.colormap != Viewer.colormap:
         query["cmap"] = viewer.colormap
     if not viewer.auto_contrast and viewer.clim is not None:

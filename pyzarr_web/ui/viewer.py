@@ -30,6 +30,12 @@ class Viewer(param.Parameterized):
                                   doc="Part of a pyramid or huge image shown, (x0, x1, y0, y1) in full-resolution "
                                       "samples (ends exclusive); None: the whole image, or a huge single "
                                       "array's first screenful.")
+    composite = param.Boolean(default=True, doc="Show a multichannel image's channels (OME omero) as one "
+                                                "additive colour composite; False: one channel, colormapped.")
+    channels = param.List(default=None, allow_None=True,
+                          doc="The user's edits of each channel's style ({label, color, window, active}); "
+                              "None: as the metadata gives them.")
+    labels = param.String(default="", doc="Name of the OME label image overlaid on the image ('' none).")
     colormap = param.Selector(default="viridis", objects=list(COLORMAPS))
     auto_contrast = param.Boolean(default=True, doc="Contrast from robust percentiles of each new slice.")
     clim = param.NumericTuple(default=None, allow_None=True, length=2,
