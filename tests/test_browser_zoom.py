@@ -189,6 +189,11 @@ def test_a_pan_gesture_reads_the_new_part(browser, http_server, ome_store):
         full = zarr.open_array(str(ome_store / "s0"), mode="r")[0]
         c0 = math.floor(x0)
         np.testing.assert_array_equal(shown, full[0:512, c0:c0 + shown.shape[1]])
+        # the toolbar's zoom-in button: a smaller viewport around the same centre, read sharp
+        page.locator(".bk-tool-icon-zoom-in").first.click()
+        page.wait_for_function("() => { const v = window.zarrExplorer.state().viewport; return v.x1 - v.x0 < 500; }")
+        state = call(page, "whenIdle().then(() => window.zarrExplorer.state())")
+        assert state["viewport"]["x0"] > x0 and state["viewport"]["x1"] < x1 and state["level"] == "s0"
         assert page.console_errors == []  # a hover formatter that throws also stops every pan
 
 

@@ -30,7 +30,7 @@ COLORMAPS = {
     "gray": palettes.Greys256[::-1],
     "turbo": palettes.Turbo256,
 }
-TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
+TOOLS = "pan,wheel_zoom,box_zoom,zoom_in,zoom_out,reset,save"
 
 # Hover text for one axis: the array index under the cursor and, when the axis has coordinates,
 # the coordinate of that sample.
