@@ -262,24 +262,25 @@ class SyntheticArray:
                   for (a, b), c, n in zip(region, self.chunks, self.shape)]
         return list(itertools.product(*ranges))
 
+    def shard_of(self, chunk: tuple[int, ...]) -> tuple[int, ...]:
+        """Coordinates of the shard holding read chunk CHUNK."""
+        return tuple(c // k for c, k in zip(chunk, self.inner_per_shard))
+
+    def chunk_nbytes(self, chunk: tuple[int, ...]) -> int:
+        """Stored size of read chunk CHUNK (an inner chunk's, read from its shard's layout)."""
+        if not self.shard:
+            return len(self.chunk(chunk))
+        shard = self.shard_of(chunk)
+        rel = [c - s * k for c, s, k in zip(chunk, shard, self.inner_per_shard)]
+        return self.shard_layout(shard).sizes[int(np.ravel_multi_index(rel, self.inner_per_shard))]
+
     def stored_bytes(self, region: tuple[tuple[int, int], ...]) -> dict:
         """Ideal bytes to show REGION: the stored sizes of the read chunks intersecting it, and
         (sharded) the index bytes of the shards they lie in."""
         chunks = self.chunks_in(region)
-        if not self.shard:
-            return {"chunks": len(chunks), "chunk_bytes": sum(len(self.chunk(c)) for c in chunks),
-                    "shards": 0, "index_bytes": 0}
-        shards = {tuple(c // k for c, k in zip(ch, self.inner_per_shard)) for ch in chunks}
-        total = 0
-        for s in shards:
-            layout = self.shard_layout(s)
-            first = [c * k for c, k in zip(s, self.inner_per_shard)]
-            for ch in chunks:
-                rel = [c - f for c, f in zip(ch, first)]
-                if all(0 <= r < k for r, k in zip(rel, self.inner_per_shard)):
-                    total += layout.sizes[int(np.ravel_multi_index(rel, self.inner_per_shard))]
-        return {"chunks": len(chunks), "chunk_bytes": total, "shards": len(shards),
-                "index_bytes": len(shards) * self.index_nbytes}
+        shards = {self.shard_of(c) for c in chunks} if self.shard else set()
+        return {"chunks": len(chunks), "chunk_bytes": sum(self.chunk_nbytes(c) for c in chunks),
+                "shards": len(shards), "index_bytes": len(shards) * self.index_nbytes if shards else 0}
 
 
 # ----------------------------------------------------------------------------------- stores
