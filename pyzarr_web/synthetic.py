@@ -13,8 +13,9 @@ sampled: its pixel (y, x) is full-resolution pixel (y·2^l, x·2^l) (no translat
 Stores (:func:`default_stores` names them):
 
 * :func:`ome_pyramid` -- OME-NGFF 0.5 image, 2^20 × 2^20 uint16, levels ``0`` … ``10`` (factor 2,
-  down to 1024²), sharded (1024² shards of 256² blosc-lz4 inner chunks, index at the end with
-  crc32c, as zarr-python writes). Optionally a ``c`` or ``z`` axis before y/x.
+  down to 1024²), sharded (1024² shards of 256² blosc-lz4 inner chunks in Morton order, index at
+  the end with crc32c: byte for byte what zarr-python writes). Optionally a ``c`` or ``z`` axis
+  before y/x.
 * :func:`geozarr_pyramid` -- global EPSG:4326 map, 2^16 × 2^17 float32 at level ``0``, levels
   ``0`` … ``7``, zarr-conventions ``multiscales`` layout + ``proj:`` + ``spatial:``.
 * :func:`huge_array` / :func:`small_array` -- one array at the store root (2^20² / 1024² uint16,
@@ -136,14 +137,38 @@ class _LRU:
 
 @dataclass(frozen=True)
 class Shard:
-    """Where each inner chunk of one shard lies (C order), and the shard's index bytes."""
+    """Where each inner chunk of one shard lies (``offsets``/``sizes`` in C order of the inner
+    chunks, as the index lists them), the order they are laid out in, and the index bytes."""
     offsets: tuple[int, ...]
     sizes: tuple[int, ...]
+    placement: tuple[int, ...]  # C-order positions, by offset
     index: bytes
 
     @property
+    def data_nbytes(self) -> int:
+        return sum(self.sizes)
+
+    @property
     def nbytes(self) -> int:
-        return (self.offsets[-1] + self.sizes[-1] if self.sizes else 0) + len(self.index)
+        return self.data_nbytes + len(self.index)
+
+
+def morton_order(shape: tuple[int, ...]) -> list[int]:
+    """C-order positions of a SHAPE grid in Z (Morton) order, the first dimension's bit lowest
+    at each level: how zarr-python lays out a shard's inner chunks."""
+    bits = [(n - 1).bit_length() for n in shape]
+
+    def code(pos: tuple[int, ...]) -> int:
+        z, out = 0, 0
+        for b in range(max(bits, default=0)):
+            for p, nbits in zip(pos, bits):
+                if b < nbits:
+                    z |= ((p >> b) & 1) << out
+                    out += 1
+        return z
+
+    cells = list(itertools.product(*(range(n) for n in shape)))
+    return sorted(range(len(cells)), key=lambda i: code(cells[i]))
 
 
 @dataclass(eq=False)
@@ -217,14 +242,18 @@ class SyntheticArray:
         return self.cache.get((id(self), coords), make)
 
     def shard_layout(self, coords: tuple[int, ...]) -> Shard:
-        """Offsets, sizes and index of shard COORDS: every inner chunk compressed once (cached)."""
+        """Offsets, sizes and index of shard COORDS: every inner chunk compressed once (cached),
+        laid out in Morton order as zarr-python writes them."""
         def make() -> Shard:
-            first = [c * k for c, k in zip(coords, self.inner_per_shard)]
-            sizes = [len(self.chunk(tuple(f + i for f, i in zip(first, inner))))
-                     for inner in itertools.product(*(range(k) for k in self.inner_per_shard))]
-            offsets = [0, *itertools.accumulate(sizes)][:-1]
+            sizes = [len(self.chunk(c)) for c in self.inner_chunks(coords)]
+            placement = morton_order(self.inner_per_shard)
+            offsets = [0] * len(sizes)
+            at = 0
+            for i in placement:
+                offsets[i], at = at, at + sizes[i]
             table = np.array(list(zip(offsets, sizes)), dtype="<u8").tobytes()
-            return Shard(tuple(offsets), tuple(sizes), table + _crc32c(table).to_bytes(4, "little"))
+            return Shard(tuple(offsets), tuple(sizes), tuple(placement),
+                         table + _crc32c(table).to_bytes(4, "little"))
         return self.layouts.get((id(self), coords), make)
 
     def inner_chunks(self, shard: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -243,14 +272,15 @@ class SyntheticArray:
             return self.chunk(coords)[start:stop]
         layout = self.shard_layout(coords)
         inner = self.inner_chunks(coords)
-        parts, data_end = [], layout.nbytes - len(layout.index)
-        i = max(bisect.bisect_right(layout.offsets, start) - 1, 0)
-        while i < len(inner) and layout.offsets[i] < min(stop, data_end):
-            lo = max(start - layout.offsets[i], 0)
-            hi = min(stop - layout.offsets[i], layout.sizes[i])
+        parts, data_end = [], layout.data_nbytes
+        starts = [layout.offsets[i] for i in layout.placement]
+        k = max(bisect.bisect_right(starts, start) - 1, 0)
+        while k < len(starts) and starts[k] < min(stop, data_end):
+            i = layout.placement[k]
+            lo, hi = max(start - starts[k], 0), min(stop - starts[k], layout.sizes[i])
             if hi > lo:
                 parts.append(self.chunk(inner[i])[lo:hi])
-            i += 1
+            k += 1
         if stop > data_end:
             parts.append(layout.index[max(start - data_end, 0):stop - data_end])
         return b"".join(parts)

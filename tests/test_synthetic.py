@@ -4,6 +4,7 @@ server answers Range like a static file server, and nothing big is ever material
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -76,7 +77,8 @@ def test_zarr_python_reads_the_formula_over_http(served, store, path, selection,
 
 
 @pytest.mark.parametrize("store,path,selection,expected", CASES, ids=IDS)
-async def test_our_reader_reads_the_formula_over_http(served, store, path, selection, expected):
+async def test_our_reader_reads_the_formula_over_http(served, backend, store, path, selection, expected):
+    """With each codec backend: numcodecs, and the browser's (imagecodecs, blosc2)."""
     hierarchy = await Hierarchy.open(open_store(served.store_url(store)))
     arr = await hierarchy.array(path)
     np.testing.assert_array_equal(await arr.read(selection), expected())
@@ -233,3 +235,38 @@ def test_the_session_fixture_serves_site_and_stores_on_one_origin(synthetic_serv
         r = client.get(f"{synthetic_server.store_url('geo.zarr')}/zarr.json")
     assert r.json()["attributes"]["proj:code"] == "EPSG:4326"
     assert synthetic_server.stats("/synthetic/geo.zarr/")["/synthetic/geo.zarr/zarr.json"]["requests"] >= 1
+
+
+def _written_by_zarr_python(meta: dict, values: np.ndarray, keys: list[str]) -> tuple[dict, list[bytes]]:
+    """zarr-python writes VALUES into an array created from our metadata document META; its
+    zarr.json and the values of KEYS."""
+    from zarr.storage import MemoryStore
+
+    store = MemoryStore()
+    arr = zarr.create_array(store, shape=values.shape, dtype=values.dtype,
+                            **({"shards": meta["chunk_grid"]["configuration"]["chunk_shape"],
+                                "chunks": meta["codecs"][0]["configuration"]["chunk_shape"],
+                                "compressors": meta["codecs"][0]["configuration"]["codecs"][1]}
+                               if meta["codecs"][0]["name"] == "sharding_indexed" else
+                               {"chunks": meta["chunk_grid"]["configuration"]["chunk_shape"],
+                                "compressors": meta["codecs"][1]}),
+                            dimension_names=meta.get("dimension_names"), attributes=meta["attributes"],
+                            fill_value=0)
+    arr[...] = values
+    doc = json.loads(store._store_dict["zarr.json"].to_bytes())
+    return doc, [store._store_dict[k].to_bytes() for k in keys]
+
+
+@pytest.mark.parametrize("store,path,keys", [
+    ("ome.zarr", "10", ["c/0/0"]), ("ome.zarr", "9", ["c/1/0", "c/0/1"]),
+    ("small.zarr", "", ["c/0/0", "c/1/1"]), ("geo.zarr", "7", ["c/0/0", "c/1/3"])])
+def test_metadata_and_chunks_are_what_zarr_python_writes(store, path, keys):
+    """Byte for byte, for the same values: shards (Morton-ordered inner chunks, index with crc32c
+    at the end), blosc and zstd chunks, and the zarr.json document."""
+    st = default_stores()[store]
+    arr = st.array(path)
+    ours = json.loads(st[f"{path}/zarr.json" if path else "zarr.json"])
+    theirs, chunks = _written_by_zarr_python(ours, arr[()], keys)
+    assert ours == {k: v for k, v in theirs.items() if k != "consolidated_metadata"} | {"storage_transformers": []}
+    for key, expected in zip(keys, chunks):
+        assert st[f"{path}/{key}" if path else key] == expected, key
