@@ -81,6 +81,8 @@
     open: (url) => call("open", url),
     select: (path) => call("select", path),
     setSelection: (text) => call("setSelection", text),
+    setViewport: (box) => call("setViewport", box),
+    setLevel: (path) => call("setLevel", path),
     whenIdle: () => patchesSettled().then(() => call("whenIdle")).then(patchesSettled).then(() => undefined),
     state: () => JSON.parse(JSON.stringify(latestState)),
     restart: () => restart(),

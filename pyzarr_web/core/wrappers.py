@@ -1,6 +1,7 @@
 """Store wrappers composed around any store: bounded concurrency, a byte-budgeted LRU cache, and
 coalescing of nearby ranges of one key. Each does one thing; :func:`open_store` stacks them.
 :class:`FetchCounter` counts what one array's reads received (for an estimated compression ratio).
+:class:`TrafficCounter` counts what reaches the transport (requests and bytes a view costs).
 """
 
 from __future__ import annotations
@@ -161,3 +162,23 @@ class FetchCounter(WrapperStore):
         for r, data in zip(ranges, datas):
             self._count(key, r, data)
         return datas
+
+
+class TrafficCounter(WrapperStore):
+    """Counts the requests that reach the store below and the bytes they return: placed right
+    above the transport, it measures the network traffic a view causes (the explorer's
+    ``io`` figures); :meth:`reset` starts a new count."""
+
+    def __init__(self, inner: Store):
+        super().__init__(inner)
+        self.requests = 0
+        self.bytes = 0
+
+    def reset(self) -> None:
+        self.requests = self.bytes = 0
+
+    async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
+        self.requests += 1
+        data = await self.inner.get(key, byte_range)
+        self.bytes += len(data) if data is not None else 0
+        return data

@@ -1,7 +1,8 @@
 """The explorer's automation surface, behind the page's ``window.zarrExplorer``.
 
 The page relays each call to the worker, which awaits it here and answers with the resulting
-state; ``open``/``select``/``setSelection`` answer only once the resulting view is fully loaded.
+state; ``open``/``select``/``setSelection``/``setViewport``/``setLevel`` answer only once the resulting
+view is fully loaded (for deep zoom: sharp, every tile of the level in view drawn).
 Kept free of browser imports so it is tested on CPython too.
 """
 
@@ -22,6 +23,11 @@ async def call(explorer: Explorer, method: str, args: list[Any]) -> dict:
         explorer.select(str(args[0]))
     elif method == "setSelection":
         explorer.set_selection(str(args[0]))
+    elif method == "setViewport":
+        box = args[0]
+        explorer.viewer.viewport = tuple(float(box[k]) for k in ("x0", "x1", "y0", "y1"))
+    elif method == "setLevel":
+        explorer.viewer.level = str(args[0])
     elif method == "navigate":  # browser back/forward: restore the view a URL describes
         explorer.viewer.param.update(**urlstate.decode(str(args[0])))
     elif method not in ("whenIdle", "state"):

@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import html
+import math
 import time
 
 import numpy as np
 import panel as pn
 import param
 
-from pyzarr_web.core import Hierarchy, NodeNotFoundError, ZarrError, open_store
+from pyzarr_web.core import Hierarchy, NodeNotFoundError, ZarrError, raw_store, wrap
 from pyzarr_web.core.codecs.warmup import codec_ids, warm_later
+from pyzarr_web.core.wrappers import TrafficCounter
 from pyzarr_web.ui import info, urlstate
 from pyzarr_web.ui.coords import Axis, cf_decode, dimension_names, format_value, read_axes
-from pyzarr_web.ui.loader import MAX_DISPLAY_POINTS, Loader, ProgressThrottle, read_strides
+from pyzarr_web.ui.loader import FULL_READ_BYTES, MAX_DISPLAY_POINTS, Loader, ProgressThrottle, read_strides
 from pyzarr_web.ui.plots import Histogram, ImagePlot, LinePlot, Placement
+from pyzarr_web.ui.pyramid import Pyramid, open_pyramid, single
 from pyzarr_web.ui.slicing import ViewSpec, stride_for
 from pyzarr_web.ui.table import ValueTable
+from pyzarr_web.ui.tiles import TileCache, TilePlan, Viewport, clamp_viewport, plan
 from pyzarr_web.ui.tree import TreeModel
 from pyzarr_web.ui.treeview import TreeView
 from pyzarr_web.ui.values import is_numeric, robust_limits, sample, summarise, to_float
@@ -56,11 +60,19 @@ _NARROW_SHRINK = _NARROW.format("min-width: 0 !important; width: auto !important
 _WRAP = ":host { flex-wrap: wrap !important; }"
 SIDEBAR_WIDTH = 300
 SIDE_PANEL_WIDTH = 290  # display controls, statistics and histogram, right of the plot
+TILE_CACHE_BYTES = 128 * 2**20  # decoded deep-zoom tiles kept, all levels together
+#: most chunks a strided overview of a zoomed-out single-level image reads before refusing
+OVERVIEW_MAX_CHUNKS = 4096
 
 _SHOWN, _HIDDEN = {"visibility": "visible"}, {"visibility": "hidden"}
+_WANTED = ("store", "path", "selection", "displayed", "level", "viewport")  # what a change reloads
 _TAB_INDEX = {name: index for index, name in enumerate(TABS)}
 _EMPTY_STORE = ("Enter the URL of a Zarr store (the folder that holds zarr.json, .zgroup or .zmetadata) "
                 "above and press Open. Stores on other sites must send CORS headers.")
+
+
+def _short(number: float) -> str:
+    return f"{number:.3g}"
 
 
 def _escaped(text: str, css_class: str) -> str:
@@ -118,6 +130,13 @@ class Explorer(param.Parameterized):
         self._plane: np.ndarray | None = None  # the decoded slice shown
         self._plane_steps: tuple[int, ...] = ()  # array samples per shown sample, per displayed axis
         self._stored_bytes: int | None = None
+        self._pyramid: Pyramid | None = None  # the selected multiscale group's levels
+        self._tiles = TileCache(TILE_CACHE_BYTES)
+        self._traffic: TrafficCounter | None = None  # requests and bytes reaching the network
+        self._drawn: tuple | None = None  # (plane key, level, viewport) of the zoomable view shown
+        self._shown_level: str | None = None  # path of the array the image comes from
+        self._viewport_shown: Viewport | None = None
+        self._plane_offsets: tuple[float, ...] = ()  # full-resolution index of the plane's first sample
         self._samples = np.zeros(0)  # of the displayed plane, for contrast and histogram
         self.view_summary: dict | None = None
         self.timings: dict | None = None
@@ -125,7 +144,7 @@ class Explorer(param.Parameterized):
         self._slider_dims: list[int] = []  # the array dimension each slider moves
         self._build_widgets()
         self._layout = self._build_layout()
-        self.viewer.param.watch(self._wanted_changed, ["store", "path", "selection", "displayed"])
+        self.viewer.param.watch(self._wanted_changed, list(_WANTED))
         self.viewer.param.watch(self._show_style, ["colormap", "auto_contrast", "clim", "log_scale"])
         self.viewer.param.watch(lambda _e: self._redraw(), "complex_part")
         self.viewer.param.watch(lambda _e: self._show_tab(), "tab")
@@ -158,6 +177,10 @@ class Explorer(param.Parameterized):
         self.contrast = pn.widgets.RangeSlider(label="Contrast", start=0.0, end=1.0, value=(0.0, 1.0),
                                                step=0.001, width=SIDE_PANEL_WIDTH - 20, format="0[.]000")
         self.complex_part = pn.widgets.Select.from_param(v.param.complex_part, label="Complex as", width=120)
+        self.level_select = pn.widgets.Select(label="Level", options={"auto": "auto"}, value="auto", width=260,
+                                              visible=False)
+        self.fit_button = pn.widgets.Button(label="Fit", width=60, visible=False, align="end")
+        self.stop_button = pn.widgets.Button(label="Stop", width=60, styles=_HIDDEN)
         self.sliders = pn.Column(sizing_mode="stretch_width")
         # shown and hidden through its style, not `visible`: that would make the page lay out
         # everything again (~100 ms a toggle), and the bar's row stays put
@@ -174,12 +197,18 @@ class Explorer(param.Parameterized):
 
         self.open_button.on_click(lambda _event: self.open(self.url_input.value))
         self.retry_button.on_click(lambda _event: self.retry())
+        self.fit_button.on_click(lambda _event: self.fit())
+        self.stop_button.on_click(lambda _event: self.stop())
+        self.level_select.param.watch(lambda event: setattr(self.viewer, "level", event.new), "value")
+        self.viewer.param.watch(lambda event: setattr(self.level_select, "value", event.new)
+                                if event.new in self.level_select.options.values() else None, "level")
         self.url_input.param.watch(lambda _event: self.open(self.url_input.value), "enter_pressed")
         self.tree.param.watch(lambda event: self.select(event.new), "selected")
         self.selection_input.param.watch(lambda event: self.set_selection(event.new), "enter_pressed")
         for axis, widget in enumerate((self.y_dim, self.x_dim)):
             widget.param.watch(lambda event, axis=axis: self._pick_displayed(axis, event.new), "value")
         self.contrast.param.watch(self._contrast_moved, "value")
+        self.image.on_view = self._panned
         # dynamic: only the shown tab has models on the page (fewer to build and send at startup)
         self.tabs = pn.Tabs(sizing_mode="stretch_both", dynamic=True, stylesheets=[_NARROW_FIT])  # filled by panel()
         self.tabs.param.watch(lambda event: setattr(self.viewer, "tab", TABS[event.new]), "active")
@@ -194,13 +223,15 @@ class Explorer(param.Parameterized):
                             sizing_mode="stretch_height", visible=self.sidebar_toggle.param.value,
                             stylesheets=[_NARROW_SIDEBAR])
         self.array_controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part,
+                                     self.level_select, self.fit_button,
                                      sizing_mode="stretch_width", stylesheets=[_WRAP, _NARROW_FIT])
         self.display_controls = pn.Column(self.colormap, pn.Row(self.auto_contrast, self.log_scale),
                                           self.contrast, width=SIDE_PANEL_WIDTH)
         self.side_panel = pn.Column(self.display_controls, self.stats_pane, self.histogram.figure,
                                     width=SIDE_PANEL_WIDTH, visible=False)
         self.data_view = pn.Column(
-            self.array_controls, self.sliders, self.progress, self.status_text, self.scalar_pane,
+            self.array_controls, self.sliders,
+            pn.Row(self.progress, self.stop_button, sizing_mode="stretch_width"), self.status_text, self.scalar_pane,
             pn.Row(self.plot_area, self.side_panel, sizing_mode="stretch_both", stylesheets=[_WRAP, _NARROW_FIT]),
             sizing_mode="stretch_both", visible=False, stylesheets=[_NARROW_FIT])
         data_tab = pn.Column(self.empty_pane, pn.Row(self.view_error, self.retry_button, sizing_mode="stretch_width"),
@@ -218,10 +249,10 @@ class Explorer(param.Parameterized):
 
     # ------------------------------------------------------------ scheduling
     def _wanted(self, **overrides) -> tuple:
-        """The (store, path, selection, displayed) the viewer asks for, with OVERRIDES."""
-        wanted = {name: overrides.get(name, getattr(self.viewer, name))
-                  for name in ("store", "path", "selection", "displayed")}
-        return wanted["store"], wanted["path"], wanted["selection"], tuple(wanted["displayed"] or ())
+        """The view (store, path, selection, displayed, level, viewport) the viewer asks for, with OVERRIDES."""
+        wanted = {name: overrides.get(name, getattr(self.viewer, name)) for name in _WANTED}
+        wanted["displayed"] = tuple(wanted["displayed"] or ())
+        return tuple(wanted.values())
 
     def _wanted_changed(self, *_events) -> None:
         if self._wanted() != self._target:  # not what the running load already works towards
@@ -230,6 +261,8 @@ class Explorer(param.Parameterized):
     def _start(self) -> asyncio.Task:
         self._target = self._wanted()
         self.status = "loading"  # now, not when the task first runs: the URL waits for the load
+        if self._traffic is not None:
+            self._traffic.reset()  # state()["io"] counts what this view change costs
         return self.loader.run(self._guarded)
 
     def _settle_on(self, **canonical) -> None:
@@ -271,6 +304,8 @@ class Explorer(param.Parameterized):
         if spec != self.spec or self._plane is None:
             self._show_spec(spec)
             await self._load_view()
+        elif self._zoomable() is not None and self._drawn != self._view_key():
+            await self._load_view()  # the same plane, another part or level of it
 
     # ------------------------------------------------------------------ store
     def retry(self) -> asyncio.Task:
@@ -282,14 +317,16 @@ class Explorer(param.Parameterized):
     def open(self, url: str) -> asyncio.Task:
         """Open (or reopen) the store at URL, showing its root."""
         self._store_open = None  # reopening the same URL reads it again
-        self.viewer.param.update(store=url.strip(), path="", selection=None, displayed=None)
+        self.viewer.param.update(store=url.strip(), path="", selection=None, displayed=None, level="auto",
+                                 viewport=None)
         return self._start()
 
     async def _open_store(self, url: str) -> None:
         self._store_open = url
         self.url_input.value = url
-        self._hierarchy, self._node, self._array = None, None, None
+        self._hierarchy, self._node, self._array, self._pyramid = None, None, None, None
         self.loader.forget()
+        self._tiles.clear()
         self._tree = TreeModel([])
         self.tree.param.update(nodes=[], selected=None, expanded=[""], filter="")
         self.tree_error.object = ""
@@ -298,7 +335,8 @@ class Explorer(param.Parameterized):
         if not url:
             return
         try:
-            hierarchy = await Hierarchy.open(open_store(url))
+            self._traffic = TrafficCounter(raw_store(url))
+            hierarchy = await Hierarchy.open(wrap(self._traffic))
             path = self.viewer.path
             self._tree = TreeModel(await hierarchy.walk(include=[path] if path else ()))
         except Exception as exc:
@@ -326,7 +364,7 @@ class Explorer(param.Parameterized):
         if node_path is None or node_path == self.viewer.path:
             return None
         self._last_move = None
-        self.viewer.param.update(path=node_path, selection=None, displayed=None)
+        self.viewer.param.update(path=node_path, selection=None, displayed=None, level="auto", viewport=None)
         return self.loader.current
 
     def _clear_node_views(self) -> None:
@@ -335,12 +373,13 @@ class Explorer(param.Parameterized):
         view is hidden only when there is no array to show (see _show_spec and _select_node)."""
         self.info_pane.object, self.attrs_pane.object, self.group_pane.object = "", {}, ""
         self.view_error.object = self.status_text.object = self.stats_pane.object = self.scalar_pane.object = ""
-        self.view_summary, self.spec, self._plane = None, None, None
+        self.view_summary, self.spec, self._plane, self._drawn = None, None, None, None
+        self._shown_level = self._viewport_shown = None
         self.histogram.clear()
         self.table.show(None, None)
 
     async def _select_node(self, node_path: str) -> None:
-        self._node = self._array = None
+        self._node = self._array = self._pyramid = None
         self._clear_node_views()
         self.tree.selected = node_path
         try:
@@ -353,6 +392,11 @@ class Explorer(param.Parameterized):
             self._tree = TreeModel([*self._tree.nodes.values(), node])
             self.tree.nodes = self._tree.rows()
         self.attrs_pane.object = dict(node.attributes)
+        pyramid = await open_pyramid(self._hierarchy, self._tree.nodes, node)
+        if pyramid is not None:  # one image with a level picker, not a group of arrays
+            self._pyramid = pyramid
+            await self._select_array(node, pyramid.levels[0].array)
+            return
         if node.kind == "group":
             self.data_view.visible = self.side_panel.visible = False
             self._node = node
@@ -361,7 +405,9 @@ class Explorer(param.Parameterized):
                 node, self._tree.member_count(node_path)))
             self.group_pane.object = self._group_summary(node_path)
             return
-        array = await self._hierarchy.array(node_path)
+        await self._select_array(node, await self._hierarchy.array(node_path))
+
+    async def _select_array(self, node, array) -> None:
         self._stored_bytes = await array.stored_bytes()
         try:
             self._axes = await read_axes(self._hierarchy, self._tree.nodes, array)
@@ -424,6 +470,7 @@ class Explorer(param.Parameterized):
         self.x_dim.param.update(options=options, value=spec.displayed[-1] if ndim >= 1 else None, visible=ndim >= 1)
         self.selection_input.param.update(value=spec.text(), visible=ndim >= 1)
         self.complex_part.visible = self._array.dtype.kind == "c"
+        self._show_levels()
         self.data_view.visible = True
         self._slider_dims = [d for d in range(ndim) if d not in spec.displayed]
         if len(self.sliders.objects) != len(self._slider_dims):
@@ -433,6 +480,23 @@ class Explorer(param.Parameterized):
             # the end first: a value beyond the old end would be refused
             slider.param.update(end=max(axis.length - 1, 1), value=index, label=axis.describe(index),
                                 disabled=axis.length <= 1)
+
+    def _show_levels(self) -> None:
+        """The level picker and Fit button, for images that pan and zoom."""
+        pyramid = self._zoomable()
+        self.fit_button.visible = pyramid is not None
+        self.level_select.visible = pyramid is not None and len(pyramid.levels) > 1
+        if not self.level_select.visible:
+            return
+        base = f"{self._node.path}/" if self._node.path else ""
+        options = {"auto (as sharp as the screen)": "auto"}
+        for level in pyramid.levels:
+            shape, chunks = level.array.shape, level.array.chunks
+            factor = max(level.factors[d] for d in self.spec.displayed)
+            options[f"{level.path.removeprefix(base)}: {'×'.join(map(str, shape))}, chunks "
+                    f"{'×'.join(map(str, chunks))}, 1:{_short(factor)}"] = level.path
+        value = self.viewer.level if self.viewer.level in options.values() else "auto"
+        self.level_select.param.update(options=options, value=value)
 
     def _slider(self, k: int) -> pn.widgets.IntSlider:
         """The slider for the K-th hidden dimension (which one is _slider_dims[k])."""
@@ -473,12 +537,137 @@ class Explorer(param.Parameterized):
     def _show_progress(self, shown: bool) -> None:
         styles = _SHOWN if shown else _HIDDEN
         if self.progress.styles != styles:
-            self.progress.styles = styles
+            self.progress.styles = self.stop_button.styles = styles
+
+    def stop(self) -> None:
+        """End a slow read (a zoomed-out overview) and keep what is shown; a new gesture reads again."""
+        task = self.loader.current
+        if task is None or task.done():
+            return
+        task.cancel()
+        self._target = None  # the same view asked for again is read again
+        self._show_progress(False)
+        self.status_text.object = _escaped("Stopped. Zoom in to read less, or press Retry.", "pzw-status")
+        self.retry_button.visible = True
+        self.status = "idle"
+
+    # ------------------------------------------------------------- deep zoom
+    def _zoomable(self) -> Pyramid | None:
+        """The levels an image view pans and zooms over: a multiscale's, or a single array's
+        whose plane is too big to read whole. None for every other view (read as one plane)."""
+        spec = self.spec
+        if spec is None or len(spec.displayed) != 2:
+            return None
+        if self._pyramid is not None:
+            return self._pyramid
+        plane_bytes = math.prod(spec.shape[d] for d in spec.displayed) * self._array.dtype.itemsize
+        return single(self._array) if plane_bytes > FULL_READ_BYTES else None
+
+    def _view_key(self) -> tuple:
+        return self.spec, self.viewer.level, self.viewer.viewport
+
+    def _default_viewport(self, pyramid: Pyramid, height: int, width: int) -> Viewport:
+        """The whole image when some level shows it within the tile budget; else (a huge single
+        array) the first screenful at full resolution, which reads only the chunks in it."""
+        if len(pyramid.levels) > 1:
+            return 0.0, float(width), 0.0, float(height)
+        return 0.0, float(min(width, MAX_DISPLAY_POINTS)), 0.0, float(min(height, MAX_DISPLAY_POINTS))
+
+    def _panned(self, x0: float, x1: float, y0: float, y1: float) -> None:
+        """A pan or zoom gesture ended: a zoomable view reads what is now on screen."""
+        if self._viewport_shown is not None:
+            self.viewer.viewport = (x0, x1, y0, y1)
+
+    def fit(self) -> None:
+        """Show the whole image (the default viewport)."""
+        self.viewer.viewport = None
+
+    def _level_for(self, pyramid: Pyramid, dims: tuple[int, int], viewport: Viewport) -> int:
+        wanted = self.viewer.level
+        if wanted != "auto":
+            found = pyramid.find(wanted)
+            if found is not None:
+                return found
+            self.view_error.object = _escaped(f"No level {wanted!r} in this image; showing the automatic level. "
+                                              f"Levels: {', '.join(pyramid.paths)}", "pzw-error")
+        x0, x1, y0, y1 = viewport
+        return pyramid.auto_level(dims, (y1 - y0, x1 - x0), MAX_DISPLAY_POINTS)
+
+    async def _read_zoomed(self, pyramid: Pyramid) -> tuple[np.ndarray, TilePlan, Viewport]:
+        """Read the tiles of the viewport at its level; while they come, show the nearest
+        coarser level already cached, scaled up, so a zoom never blanks the view."""
+        spec, dims = self.spec, self.spec.displayed
+        full = pyramid.levels[0].array.shape
+        height, width = full[dims[0]], full[dims[1]]
+        viewport = self.viewer.viewport or self._default_viewport(pyramid, height, width)
+        clamped = clamp_viewport(viewport, height, width)
+        if clamped is None:
+            raise ZarrError(f"the view {viewport} lies outside the image ({height} × {width} samples); "
+                            f"press Fit to see all of it")
+        level = self._level_for(pyramid, dims, clamped)
+        wanted = plan(pyramid, level, dims, spec.indices, clamped)
+        if self._tiles.has_all(wanted):
+            return self._tiles.mosaic(wanted), wanted, viewport
+        for coarser in range(level + 1, len(pyramid.levels)):
+            stand_in = plan(pyramid, coarser, dims, spec.indices, clamped)
+            if self._tiles.has_all(stand_in):
+                self._show_zoomed(self._tiles.mosaic(stand_in), stand_in, viewport, sharp=False)
+                await asyncio.sleep(0)  # to the page before the sharp tiles are read
+                break
+        progress = ProgressThrottle(self._report_progress)
+        try:
+            if wanted.fits:
+                data = await self._tiles.read(wanted, progress)
+            else:
+                data = await self._overview(wanted, progress)
+        finally:
+            if progress.shown:
+                self._show_progress(False)
+        return data, wanted, viewport
+
+    async def _overview(self, wanted: TilePlan, progress) -> np.ndarray:
+        """A zoomed-out view of too many tiles: read strided, with progress, never more than
+        OVERVIEW_MAX_CHUNKS chunks (the Stop button ends it early)."""
+        (r0, r1), (c0, c1) = wanted.window
+        if len(wanted.tiles) > OVERVIEW_MAX_CHUNKS:
+            raise ZarrError(
+                f"the view covers {len(wanted.tiles):,} chunks of {wanted.array.path or '/'} at this level, more "
+                f"than the {OVERVIEW_MAX_CHUNKS:,} an overview reads: zoom in (or open a pyramid of this array)")
+        step_r, step_c = stride_for(r1 - r0, MAX_DISPLAY_POINTS), stride_for(c1 - c0, MAX_DISPLAY_POINTS)
+        spans = {wanted.dims[0]: slice(r0, r1, step_r), wanted.dims[1]: slice(c0, c1, step_c)}
+        selection = tuple(spans.get(d, i) for d, i in enumerate(wanted.hidden))
+        data = await wanted.array.read(selection, progress=progress)
+        data = data.T if wanted.dims[0] > wanted.dims[1] else data
+        return np.repeat(np.repeat(data, step_r, axis=0)[:r1 - r0], step_c, axis=1)[:, :c1 - c0]
+
+    def _show_zoomed(self, data: np.ndarray, shown: TilePlan, viewport: Viewport, sharp: bool = True) -> None:
+        """Draw the level window DATA where it lies in the full-resolution image."""
+        (r0, _), (c0, _) = shown.window
+        fy, fx = shown.factors
+        self._plane = cf_decode(data, self._array.attributes)
+        self._plane_steps, self._plane_offsets = (fy, fx), (r0 * fy, c0 * fx)
+        self._shown_level, self._viewport_shown = shown.array.path, viewport
+        self._drawn = self._view_key() if sharp else None
+        self._draw()
 
     async def _load_view(self) -> None:
         arr, spec = self._array, self.spec
-        strides = read_strides(spec, arr.dtype.itemsize)
         started = time.perf_counter()
+        pyramid = self._zoomable()
+        if pyramid is not None:
+            try:
+                data, shown, viewport = await self._read_zoomed(pyramid)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the image stays, so the user can zoom back in
+                self.view_error.object = _error_html(f"Could not show /{arr.path}", exc)
+                raise
+            self.view_error.object = ""
+            read_done = time.perf_counter()
+            self._show_zoomed(data, shown, viewport)
+            await self._describe_later(started, read_done)
+            return
+        strides = read_strides(spec, arr.dtype.itemsize)
         progress = ProgressThrottle(self._report_progress)
         try:
             data = await self.loader.plane(arr, spec, strides, progress)
@@ -498,17 +687,23 @@ class Explorer(param.Parameterized):
             data = data.T
         self._plane = cf_decode(data, arr.attributes)
         self._plane_steps = tuple(spec.step(d) * strides.get(d, 1) for d in spec.displayed)
-        if self.viewer.tab == "info":
-            self._show_array_info()  # the compression ratio estimate grows with what has been read
+        self._plane_offsets = tuple(spec.ranges[d][0] for d in spec.displayed)
+        self._shown_level, self._viewport_shown = arr.path, None
         read_done = time.perf_counter()
         if self._draw():
-            try:
-                await asyncio.sleep(0)  # the image goes to the page now, the statistics in a second patch
-            finally:
-                self._describe()  # even when superseded: the plane shown and its figures go together
+            await self._describe_later(started, read_done)
+        self.loader.read_ahead(arr, spec, strides, self._last_move)
+
+    async def _describe_later(self, started: float, read_done: float) -> None:
+        """Statistics after the image: it goes to the page now, the figures in a second patch."""
+        if self.viewer.tab == "info":
+            self._show_array_info()  # the compression ratio estimate grows with what has been read
+        try:
+            await asyncio.sleep(0)
+        finally:
+            self._describe()  # even when superseded: the plane shown and its figures go together
         self.timings = {"read_ms": round((read_done - started) * 1000, 1),
                         "render_ms": round((time.perf_counter() - read_done) * 1000, 1)}
-        self.loader.read_ahead(arr, spec, strides, self._last_move)
 
     def _show_array_info(self) -> None:
         self.info_pane.object = info.rows_html(f"Array /{self._array.path}",
@@ -557,15 +752,15 @@ class Explorer(param.Parameterized):
             self._show_image(shown, steps, label)
             figure = self.image.figure
         else:
-            self.line.show(shown, self._axes[spec.displayed[0]], steps[0], label,
-                           offset=spec.ranges[spec.displayed[0]][0])
+            self.line.show(shown, self._axes[spec.displayed[0]], steps[0], label, offset=self._plane_offsets[0])
             figure = self.line.figure
         if not self.plot_area.objects or self.plot_area.objects[0].object is not figure:
             self.plot_area.objects = [pn.pane.Bokeh(figure, sizing_mode="stretch_both")]
         downsampled = any(s > 1 for s in display_steps) or any(
             s > spec.step(d) for s, d in zip(self._plane_steps, spec.displayed))
-        note = f" — downsampled for display, every {'×'.join(map(str, steps))} samples" if downsampled else ""
-        self.status_text.object = _escaped(f"Showing {shown.shape}{note}", "pzw-status")  # same for each slider step
+        note = f" — downsampled for display, every {'×'.join(map(_short, steps))} samples" if downsampled else ""
+        self.status_text.object = _escaped(f"{self._level_note()}Showing {shown.shape}{note}",
+                                           "pzw-status")  # same for each slider step
         self.view_summary = {"downsampled": downsampled}  # completed by _describe
         return True
 
@@ -582,10 +777,24 @@ class Explorer(param.Parameterized):
             ("values", f"{data.size:,}")])
         self.histogram.show(self._samples)
 
+    def _level_note(self) -> str:
+        pyramid = self._zoomable()
+        if pyramid is None or self._shown_level is None:
+            return ""
+        paths = pyramid.paths
+        at = f"level {self._shown_level} ({paths.index(self._shown_level) + 1} of {len(paths)}), " \
+            if len(paths) > 1 and self._shown_level in paths else ""
+        return f"Zoomable: {at}drag to pan, scroll to zoom. "
+
     def _show_image(self, shown: np.ndarray, steps: tuple[int, ...], label: str) -> None:
         spec = self.spec
         y_dim, x_dim = spec.displayed
         self.image.value_label = label
+        if self._viewport_shown is not None:  # deep zoom: placed in full-resolution sample indices
+            y, x = (Placement.index(self._axes[d].name, offset, n * step, step)
+                    for d, offset, n, step in zip(spec.displayed, self._plane_offsets, shown.shape, steps))
+            self.image.show(shown, steps, y, x, style=self._style(), view=self._viewport_shown)
+            return
         self.image.show(shown, steps, Placement.of(self._axes[y_dim], spec.ranges[y_dim], steps[0]),
                         Placement.of(self._axes[x_dim], spec.ranges[x_dim], steps[1]), style=self._style())
 
@@ -602,7 +811,7 @@ class Explorer(param.Parameterized):
             return
         displayed = self.spec.displayed
         self.table.show(self._plane, [self._axes[d] for d in displayed],
-                        offsets=[self.spec.ranges[d][0] for d in displayed], steps=self._plane_steps)
+                        offsets=self._plane_offsets, steps=self._plane_steps)
 
     # --------------------------------------------------------------- contrast
     def _set_limits(self, limits: tuple[float, float]) -> None:
@@ -647,7 +856,12 @@ class Explorer(param.Parameterized):
     def state(self) -> dict:
         """Plain description of what is shown (the page's ``zarrExplorer.state()``)."""
         arr, node = self._array, self._node
-        is_array = arr is not None and node is not None and node.kind == "array"
+        is_array = arr is not None and node is not None
+        pyramid = self._zoomable()
+        viewport = self._viewport_shown
+        if viewport is None and self._plane is not None and self._plane.ndim == 2:
+            (y0, x0), (ny, nx) = self._plane_offsets, self._plane.shape  # the whole plane is drawn
+            viewport = (x0, x0 + nx * self._plane_steps[1], y0, y0 + ny * self._plane_steps[0])
         return {
             "status": self.status, "store": self.viewer.store, "path": self.viewer.path,
             "kind": node.kind if node is not None else None,
@@ -656,6 +870,10 @@ class Explorer(param.Parameterized):
             "selection": self.spec.text() if self.spec is not None else None,
             "view": self.view_summary, "error": self.error or None,
             "timings": self.timings,  # of the last view: read (fetch + decode) and Python-side render
+            "level": self._shown_level,
+            "levels": pyramid.paths if pyramid is not None else ([arr.path] if is_array else []),
+            "viewport": dict(zip(("x0", "x1", "y0", "y1"), map(float, viewport))) if viewport else None,
+            "io": {"requests": self._traffic.requests, "bytes": self._traffic.bytes} if self._traffic else None,
         }
 
 

@@ -66,7 +66,7 @@ class Loader:
         """The selection SPEC of ARR, thinned by STRIDES: from the cache, a read ahead in flight, or
         a new read. Reads of any other view still pending are cancelled."""
         key = self._key(arr, spec, strides)
-        self._planes.cancel_pending(keep=key)
+        self._planes.cancel_pending(keep={key})
         # shielded: a superseded view must not cancel a read another view now shares; reads
         # nobody wants any more are cancelled by cancel_pending above
         return await asyncio.shield(self._planes.task(key, lambda: arr.read(

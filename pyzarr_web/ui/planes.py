@@ -1,4 +1,4 @@
-"""Decoded planes kept for a moment, and read ahead of the slider.
+"""Decoded planes (and the tiles of deep zoom) kept for a moment, and read ahead of the slider.
 
 Each entry is the asyncio task reading a plane, so a read-ahead still in flight is shared by the
 view that then asks for it. Finished planes are kept within a byte budget, least recently used
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Collection, Hashable
 
 import numpy as np
 
@@ -30,16 +30,24 @@ class PlaneCache:
         self._tasks.move_to_end(key)
         return task
 
-    def cancel_pending(self, keep: Hashable) -> None:
-        """Cancel unfinished reads other than KEEP (the view the user wants now)."""
+    def cancel_pending(self, keep: Collection[Hashable] = ()) -> None:
+        """Cancel unfinished reads other than those of KEEP (what the user wants now)."""
         for key, task in list(self._tasks.items()):
-            if key != keep and not task.done():
+            if key not in keep and not task.done():
                 task.cancel()
                 del self._tasks[key]
 
     def clear(self) -> None:
-        self.cancel_pending(keep=None)
+        self.cancel_pending()
         self._tasks.clear()
+
+    def ready(self, key: Hashable) -> np.ndarray | None:
+        """The value of KEY if it is read and kept, else None."""
+        task = self._tasks.get(key)
+        if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+            return None
+        self._tasks.move_to_end(key)
+        return task.result()
 
     def _evict(self) -> None:
         def size(task: asyncio.Task) -> int:

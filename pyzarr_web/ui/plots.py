@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from bokeh import palettes
+from bokeh.events import RangesUpdate
 from bokeh.models import ColorBar, ColumnDataSource, CustomJSHover, HoverTool, LinearColorMapper, LogColorMapper
 from bokeh.plotting import figure
 
@@ -28,8 +29,8 @@ _AXIS_HOVER_JS = """
 let i = Math.floor((value - p.start) / p.width * p.samples);
 if (i < 0 || i >= p.samples) return "";
 if (p.flipped) i = p.samples - 1 - i;
-const index = p.offset + i * p.step;
-if (p.coords === null) return String(index);
+const index = Math.floor(p.offset + i * p.step);
+if (p.coords == null) return String(index);  // null, or absent: never throw, a throw here stops panning
 const c = p.coords[i];
 const text = p.datetime ? new Date(c).toISOString().replace("T", " ").replace(/[.]000Z$/, "")
                         : Number(c.toPrecision(6)).toString();
@@ -62,6 +63,11 @@ class Placement:
         return cls(low, width, not ascending, kind, axis.label(), axis.numeric_values()[start:stop:step].tolist(),
                    start)
 
+    @classmethod
+    def index(cls, name: str, offset: float, width: float, step: float) -> Placement:
+        """Samples at array indices OFFSET, OFFSET + STEP, … (a deep-zoom window)."""
+        return cls(float(offset), float(width), False, "index", f"{name} (index)", None, offset)
+
     def hover_args(self, samples: int, step: int) -> dict:
         """What the axis's hover formatter needs to map a cursor position to index and coordinate."""
         return {"p": {"start": self.start, "width": self.width, "samples": samples, "step": step,
@@ -80,6 +86,8 @@ class ImagePlot:
         self._figures: dict[tuple[str, str], tuple] = {}
         self.figure = None
         self.value_label = "value"
+        #: called with (x0, x1, y0, y1) when the user ends a pan or zoom (a gesture, not each move)
+        self.on_view = None
 
     def _build(self, y_kind: str, x_kind: str):
         fig = figure(
@@ -96,12 +104,20 @@ class ImagePlot:
         axis_hover = {"$y": CustomJSHover(code=_AXIS_HOVER_JS), "$x": CustomJSHover(code=_AXIS_HOVER_JS)}
         hover = HoverTool(renderers=[renderer], formatters=axis_hover)
         fig.add_tools(hover)
+        fig.on_event(RangesUpdate, self._ranges_updated)
         return fig, renderer, colorbar, hover
 
+    def _ranges_updated(self, event: RangesUpdate) -> None:
+        if self.on_view is not None and None not in (event.x0, event.x1, event.y0, event.y1):
+            self.on_view(min(event.x0, event.x1), max(event.x0, event.x1),
+                         min(event.y0, event.y1), max(event.y0, event.y1))
+
     def show(self, plane: np.ndarray, steps: tuple[int, int], y: Placement, x: Placement,
-             style: tuple[str, float, float, bool] | None = None) -> None:
+             style: tuple[str, float, float, bool] | None = None,
+             view: tuple[float, float, float, float] | None = None) -> None:
         """Display PLANE (rows along y) with each axis placed in index or coordinate space, styled
-        with STYLE (colormap, low, high, log scale) when given.
+        with STYLE (colormap, low, high, log scale) when given, showing VIEW (x0, x1, y0, y1) of
+        the plot's space when given, else the plane.
 
         The style goes first, right before the data: the page sets limits that arrive just before
         the image data without mapping the old image again, so the new one is colour-mapped once."""
@@ -117,11 +133,12 @@ class ImagePlot:
             self.style(*style)
         self.source.data = {"image": [np.ascontiguousarray(plane, dtype=np.float32)], "x": [x.start],
                             "y": [y.start], "dw": [x.width], "dh": [y.width]}
-        self.figure.x_range.start, self.figure.x_range.end = x.start, x.start + x.width
+        x0, x1, y0, y1 = view or (x.start, x.start + x.width, y.start, y.start + y.width)
+        self.figure.x_range.update(start=x0, end=x1)
         if y.kind == "index":  # row 0 at the top, like numpy and image viewers
-            self.figure.y_range.start, self.figure.y_range.end = y.start + y.width, y.start
+            self.figure.y_range.update(start=y1, end=y0)
         else:
-            self.figure.y_range.start, self.figure.y_range.end = y.start, y.start + y.width
+            self.figure.y_range.update(start=y0, end=y1)
         self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = x.label, y.label
         rows, cols = plane.shape
         hover.tooltips = [(y.label, "$y{custom}"), (x.label, "$x{custom}"), (self.value_label, "@image{0.[0000]}")]

@@ -1,6 +1,6 @@
 """The query string of a view, both ways: one codec for the page's URL, the JS API and the tests.
 
-``?store=URL&path=PATH&select=0,:,:&cmap=magma&clim=0,300&log=1&tab=info``. Parameters at
+``?store=URL&path=PATH&select=0,:,:&level=PATH&view=x0,x1,y0,y1&cmap=magma&clim=0,300&log=1&tab=info``. Parameters at
 their defaults are left out, so a URL says only what differs. A value that cannot be read is
 dropped (the view falls back to its default) rather than breaking the page.
 """
@@ -26,6 +26,14 @@ def _limits(text: str) -> tuple[float, float] | None:
     return (low, high) if low < high else None
 
 
+def _viewport(text: str) -> tuple[float, ...] | None:
+    try:
+        x0, x1, y0, y1 = (float(v) for v in text.split(","))
+    except ValueError:
+        return None
+    return (x0, x1, y0, y1) if x0 < x1 and y0 < y1 else None
+
+
 def decode(query: str) -> dict:
     """Viewer parameter values a query string sets; parameters it does not mention are reset to
     their defaults, so a URL always describes a whole view."""
@@ -37,6 +45,8 @@ def decode(query: str) -> dict:
         "store": params.get("store", "").strip(),
         "path": params.get("path", ""),
         "selection": params.get("select"),
+        "level": params.get("level") or Viewer.level,
+        "viewport": _viewport(params["view"]) if "view" in params else None,
         "colormap": cmap if cmap in Viewer.param.colormap.objects else Viewer.colormap,
         "auto_contrast": clim is None,
         "clim": clim,
@@ -54,6 +64,10 @@ def encode(viewer: Viewer) -> str:
         query["path"] = viewer.path
     if viewer.selection:
         query["select"] = viewer.selection
+    if viewer.level != Viewer.level:
+        query["level"] = viewer.level
+    if viewer.viewport is not None:
+        query["view"] = ",".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in viewer.viewport)
     if viewer.colormap != Viewer.colormap:
         query["cmap"] = viewer.colormap
     if not viewer.auto_contrast and viewer.clim is not None:

@@ -24,6 +24,12 @@ class Viewer(param.Parameterized):
     displayed = param.List(default=None, allow_None=True, item_type=int,
                            doc="Array dimensions drawn as (rows, columns) of the image, or (x,) of a line; "
                                "None: the last ones. Order matters: (2, 1) is the transposed plane.")
+    level = param.String(default="auto", doc="Pyramid level shown: 'auto' (the coarsest level as sharp as "
+                                             "the screen) or a level array's path.")
+    viewport = param.NumericTuple(default=None, allow_None=True, length=4,
+                                  doc="Part of a pyramid or huge image shown, (x0, x1, y0, y1) in full-resolution "
+                                      "samples (ends exclusive); None: the whole image, or a huge single "
+                                      "array's first screenful.")
     colormap = param.Selector(default="viridis", objects=list(COLORMAPS))
     auto_contrast = param.Boolean(default=True, doc="Contrast from robust percentiles of each new slice.")
     clim = param.NumericTuple(default=None, allow_None=True, length=2,
