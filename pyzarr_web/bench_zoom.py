@@ -193,6 +193,7 @@ class _Bench:
             served = self.server.totals(prefix)
             ideal = views.ideal(state)
             rows.append({"kind": kind, "ms": ms, "level": ideal["level"], "viewport": state["viewport"],
+                         "asked": target,
                          "requests": served["requests"], "bytes": served["bytes"],
                          "page_io": state.get("io"), "ideal_all": ideal["all"], "ideal_new": ideal["new"],
                          "chunks": ideal["chunks"]})
@@ -208,7 +209,8 @@ def _print_rows(title: str, rows: list[dict]) -> None:
         ms = "" if r["ms"] is None else f"{r['ms']:.0f}"
         ratio_all = r["bytes"] / r["ideal_all"] if r["ideal_all"] else float("nan")
         ratio_new = r["bytes"] / r["ideal_new"] if r["ideal_new"] else float("nan")
-        print(f"  {r['kind']:6s} {r['level'] or '-':>5s} {vp['x0']:>10d}:{vp['x1']:<8d} {vp['y0']:>8d}:{vp['y1']:<7d}"
+        kind = r["kind"] + ("*" if r["asked"] not in (None, vp) else "")
+        print(f"  {kind:6s} {r['level'] or '-':>5s} {vp['x0']:>10d}:{vp['x1']:<8d} {vp['y0']:>8d}:{vp['y1']:<7d}"
               f" {ms:>7s} {r['requests']:>5d} {r['bytes']:>10d} {r['ideal_all']:>10d} {ratio_all:>7.2f}"
               f" {r['ideal_new']:>10d} {ratio_new:>6.2f}")
 
@@ -269,5 +271,6 @@ def _report(results: dict, runs: int) -> None:
         print(f"  bytes ÷ new chunks' bytes: median {r['new_ratio_median']:.2f}, max {r['new_ratio_max']:.2f}")
         print(f"  zoom step → sharp       : {r['zoom_ms_median']:7.0f} ms median (goal ≤ 300 ms)")
         print(f"  pan → sharp             : {r['pan_ms_median']:7.0f} ms median")
+    print("  * the page showed another viewport than the one asked for (it is what the row lists)")
     print("  ideal = stored bytes of the chunks intersecting the viewport at the level shown (inner chunks")
     print("  for shards) + 260 B index per shard they lie in; bytes = what the server sent for the view.")

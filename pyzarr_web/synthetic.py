@@ -38,6 +38,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
 
 PREFIX = "/synthetic"
 MAX_UINT64 = 2**64 - 1
@@ -539,28 +542,24 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
 
 
 class SyntheticServer:
-    """ASGI app: store NAME at ``/synthetic/NAME/KEY`` (GET/HEAD, Range, CORS), request and
-    byte counts per URL path (:meth:`stats`, ``GET /synthetic/_stats``; :meth:`reset`,
+    """ASGI app: store NAME at ``/synthetic/NAME/KEY`` (GET/HEAD, Range, CORS; ``/synthetic/``
+    lists them as JSON), request and byte counts per URL path (:meth:`stats`, ``GET /synthetic/_stats``; :meth:`reset`,
     ``POST /synthetic/_stats/reset``); any other path goes to FALLBACK (e.g. the built site),
     so a page and its stores share one origin."""
 
     def __init__(self, stores: dict[str, SyntheticStore] | None = None, fallback=None) -> None:
-        from starlette.applications import Starlette
-        from starlette.responses import Response
-        from starlette.routing import Mount, Route
-
         from .serve import cors_middleware
 
         self.stores = default_stores() if stores is None else stores
         self.url = ""  # set by whoever runs the app (e.g. serve.run_in_thread's base URL)
         self._counts: dict[str, list[int]] = {}
         self._lock = threading.Lock()
-        routes = [Route(PREFIX + "/_stats", self._stats_endpoint),
+        routes = [Route(PREFIX + "/", self._index_endpoint),
+                  Route(PREFIX + "/_stats", self._stats_endpoint),
                   Route(PREFIX + "/_stats/reset", self._reset_endpoint, methods=["POST"]),
                   Route(PREFIX + "/{name}/{key:path}", self._endpoint, methods=["GET", "HEAD"])]
         if fallback is not None:
             routes.append(Mount("/", app=fallback))
-        self._response = Response
         self.app = Starlette(routes=routes, middleware=[cors_middleware()])
 
     async def __call__(self, scope, receive, send) -> None:
@@ -592,17 +591,18 @@ class SyntheticServer:
             entry[1] += nbytes
 
     # -- endpoints
-    async def _stats_endpoint(self, request):
-        from starlette.responses import JSONResponse
+    async def _index_endpoint(self, request):
+        return JSONResponse({"stores": [{"name": name, "url": f"{PREFIX}/{name}"} for name in self.stores]},
+                            headers={"Cache-Control": "no-store"})
 
+    async def _stats_endpoint(self, request):
         return JSONResponse(self.stats(), headers={"Cache-Control": "no-store"})
 
     async def _reset_endpoint(self, request):
         self.reset()
-        return self._response(status_code=204)
+        return Response(status_code=204)
 
     async def _endpoint(self, request):
-        Response = self._response
         store = self.stores.get(request.path_params["name"])
         key = request.path_params["key"]
         size = None if store is None else store.size(key)

@@ -167,6 +167,8 @@ def test_ranges_heads_and_misses_over_http(served):
         for missing in ("2/c/100/9999", "2/c/100", "2/c/x/1", "11/zarr.json", "nothing"):
             assert client.get(f"{served.store_url('ome.zarr')}/{missing}").status_code == 404, missing
         assert client.get(f"{served.url}/synthetic/other.zarr/zarr.json").status_code == 404
+        listing = client.get(f"{served.url}/synthetic/").json()["stores"]
+        assert {"name": "ome.zarr", "url": "/synthetic/ome.zarr"} in listing
         r = client.options(url, headers={"Origin": "http://elsewhere", "Access-Control-Request-Method": "GET",
                                          "Access-Control-Request-Headers": "range"})
         assert r.status_code == 200 and "range" in r.headers["access-control-allow-headers"].lower()
