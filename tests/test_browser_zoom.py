@@ -149,3 +149,86 @@ def test_a_pan_gesture_reads_the_new_part(browser, http_server, ome_store):
         c0 = math.floor(x0)
         np.testing.assert_array_equal(shown, full[0:512, c0:c0 + shown.shape[1]])
         assert page.console_errors == []  # a hover formatter that throws also stops every pan
+
+
+def _field(rows: int = 1024, cols: int = 2048) -> np.ndarray:
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    return ((yy * 5 + xx * 11) % 997 + (yy // 64 + xx // 64) % 2 * 1000).astype("f4")
+
+
+def _ome04(path: Path) -> tuple[str, list[str]]:
+    from ome_zarr import format as ome_format
+    from ome_zarr import writer
+
+    g = zarr.open_group(str(path), mode="w", zarr_format=2).create_group("img")
+    writer.write_image(_field(), g, axes="yx", fmt=ome_format.FormatV04(), scale_factors=[2, 4],
+                       storage_options={"chunks": (256, 256)})
+    return "img", ["img/s0", "img/s1", "img/s2"]
+
+
+def _world(rows: int = 1024, cols: int = 2048):
+    import xarray as xr
+
+    lat = np.linspace(90 - 90 / rows, -90 + 90 / rows, rows)
+    lon = np.linspace(-180 + 180 / cols, 180 - 180 / cols, cols)
+    return xr.Dataset({"tas": (("y", "x"), _field(rows, cols))}, coords={"y": lat, "x": lon})
+
+
+def _ndpyramid(path: Path) -> tuple[str, list[str]]:
+    import ndpyramid
+
+    pyramid = ndpyramid.pyramid_coarsen(_world(), factors=[4, 2, 1], dims=["x", "y"], boundary="trim")
+    pyramid.to_zarr(str(path), mode="w", zarr_format=2, consolidated=True)
+    return "", ["2/tas", "1/tas", "0/tas"]  # ndpyramid numbers levels from the coarsest
+
+
+def _topozarr(path: Path) -> tuple[str, list[str]]:
+    import xproj  # noqa: F401  (the .proj accessor)
+    from topozarr.coarsen import create_pyramid
+
+    ds = _world().rename({"y": "lat", "x": "lon"}).proj.assign_crs(spatial_ref_crs={"EPSG": 4326})
+    pyramid = create_pyramid(ds, levels=3, x_dim="lon", y_dim="lat")
+    pyramid.dt.to_zarr(str(path), mode="w", encoding=pyramid.encoding, zarr_format=3)
+    return "", ["0/tas", "1/tas", "2/tas"]
+
+
+def _siblings(path: Path) -> tuple[str, list[str]]:
+    root = zarr.open_group(str(path), mode="w", zarr_format=3)
+    full = _field()
+    for i in range(3):
+        level = full[::2 ** i, ::2 ** i]
+        root.create_array(str(i), shape=level.shape, chunks=(256, 256), dtype="f4")[:] = level
+    zarr.consolidate_metadata(str(path))
+    return "", ["0", "1", "2"]
+
+
+@pytest.fixture(scope="module")
+def zoom_page(browser, http_server):
+    from conftest import booted_explorer
+
+    with booted_explorer(browser, http_server) as page:
+        yield page
+
+
+@pytest.mark.parametrize("writer", [_ome04, _ndpyramid, _topozarr, _siblings],
+                         ids=["ome-ngff-0.4", "ndpyramid", "geozarr-topozarr", "guessed"])
+def test_every_pyramid_convention_is_one_zoomable_image(zoom_page, http_server, tmp_path, writer):
+    ctx = _quiet()
+    try:
+        node, levels = writer(tmp_path / f"{writer.__name__.strip('_')}.zarr")
+    finally:
+        ctx.__exit__(None, None, None)
+    store = tmp_path / f"{writer.__name__.strip('_')}.zarr"
+    url = http_server.add_store(store)
+    call(zoom_page, f"open({url!r})")
+    state = call(zoom_page, f"select({node!r})") if node else call(zoom_page, "whenIdle().then(() => "
+                                                                          "window.zarrExplorer.state())")
+    assert (state["status"], state["error"]) == ("idle", None)
+    assert state["levels"] == levels and state["shape"] == [1024, 2048]
+    group = zarr.open_group(str(store), mode="r")
+    # the whole image: 2048 columns on a screen of about 1024 pixels → the 1:2 level
+    assert state["level"] == levels[1]
+    np.testing.assert_array_equal(image(zoom_page)[0], group[levels[1]][:])
+    state = call(zoom_page, "setViewport({x0: 1500, x1: 2048, y0: 600, y1: 1024})")
+    assert state["level"] == levels[0]
+    np.testing.assert_array_equal(image(zoom_page)[0], group[levels[0]][600:1024, 1500:2048])

@@ -374,6 +374,7 @@ class Explorer(param.Parameterized):
         self.info_pane.object, self.attrs_pane.object, self.group_pane.object = "", {}, ""
         self.view_error.object = self.status_text.object = self.stats_pane.object = self.scalar_pane.object = ""
         self.view_summary, self.spec, self._plane, self._drawn = None, None, None, None
+        self._tiles.focus(None)
         self._shown_level = self._viewport_shown = None
         self.histogram.clear()
         self.table.show(None, None)
@@ -593,7 +594,7 @@ class Explorer(param.Parameterized):
         x0, x1, y0, y1 = viewport
         return pyramid.auto_level(dims, (y1 - y0, x1 - x0), MAX_DISPLAY_POINTS)
 
-    async def _read_zoomed(self, pyramid: Pyramid) -> tuple[np.ndarray, TilePlan, Viewport]:
+    async def _read_zoomed(self, pyramid: Pyramid) -> tuple[np.ndarray, TilePlan, Viewport, tuple[int, int]]:
         """Read the tiles of the viewport at its level; while they come, show the nearest
         coarser level already cached, scaled up, so a zoom never blanks the view."""
         spec, dims = self.spec, self.spec.displayed
@@ -606,8 +607,9 @@ class Explorer(param.Parameterized):
                             f"press Fit to see all of it")
         level = self._level_for(pyramid, dims, clamped)
         wanted = plan(pyramid, level, dims, spec.indices, clamped)
+        self._tiles.focus(wanted)
         if self._tiles.has_all(wanted):
-            return self._tiles.mosaic(wanted), wanted, viewport
+            return self._tiles.mosaic(wanted), wanted, viewport, (1, 1)
         for coarser in range(level + 1, len(pyramid.levels)):
             stand_in = plan(pyramid, coarser, dims, spec.indices, clamped)
             if self._tiles.has_all(stand_in):
@@ -617,15 +619,14 @@ class Explorer(param.Parameterized):
         progress = ProgressThrottle(self._report_progress)
         try:
             if wanted.fits:
-                data = await self._tiles.read(wanted, progress)
-            else:
-                data = await self._overview(wanted, progress)
+                return await self._tiles.read(wanted, progress), wanted, viewport, (1, 1)
+            data, steps = await self._overview(wanted, progress)
+            return data, wanted, viewport, steps
         finally:
             if progress.shown:
                 self._show_progress(False)
-        return data, wanted, viewport
 
-    async def _overview(self, wanted: TilePlan, progress) -> np.ndarray:
+    async def _overview(self, wanted: TilePlan, progress) -> tuple[np.ndarray, tuple[int, int]]:
         """A zoomed-out view of too many tiles: read strided, with progress, never more than
         OVERVIEW_MAX_CHUNKS chunks (the Stop button ends it early)."""
         (r0, r1), (c0, c1) = wanted.window
@@ -633,19 +634,20 @@ class Explorer(param.Parameterized):
             raise ZarrError(
                 f"the view covers {len(wanted.tiles):,} chunks of {wanted.array.path or '/'} at this level, more "
                 f"than the {OVERVIEW_MAX_CHUNKS:,} an overview reads: zoom in (or open a pyramid of this array)")
-        step_r, step_c = stride_for(r1 - r0, MAX_DISPLAY_POINTS), stride_for(c1 - c0, MAX_DISPLAY_POINTS)
-        spans = {wanted.dims[0]: slice(r0, r1, step_r), wanted.dims[1]: slice(c0, c1, step_c)}
+        step = stride_for(max(r1 - r0, c1 - c0), MAX_DISPLAY_POINTS)  # one step: square samples
+        spans = {wanted.dims[0]: slice(r0, r1, step), wanted.dims[1]: slice(c0, c1, step)}
         selection = tuple(spans.get(d, i) for d, i in enumerate(wanted.hidden))
         data = await wanted.array.read(selection, progress=progress)
-        data = data.T if wanted.dims[0] > wanted.dims[1] else data
-        return np.repeat(np.repeat(data, step_r, axis=0)[:r1 - r0], step_c, axis=1)[:, :c1 - c0]
+        return (data.T if wanted.dims[0] > wanted.dims[1] else data), (step, step)
 
-    def _show_zoomed(self, data: np.ndarray, shown: TilePlan, viewport: Viewport, sharp: bool = True) -> None:
-        """Draw the level window DATA where it lies in the full-resolution image."""
+    def _show_zoomed(self, data: np.ndarray, shown: TilePlan, viewport: Viewport, steps: tuple[int, int] = (1, 1),
+                     sharp: bool = True) -> None:
+        """Draw DATA, the level window of SHOWN (every STEPS samples of it), where it lies in the
+        full-resolution image."""
         (r0, _), (c0, _) = shown.window
         fy, fx = shown.factors
         self._plane = cf_decode(data, self._array.attributes)
-        self._plane_steps, self._plane_offsets = (fy, fx), (r0 * fy, c0 * fx)
+        self._plane_steps, self._plane_offsets = (fy * steps[0], fx * steps[1]), (r0 * fy, c0 * fx)
         self._shown_level, self._viewport_shown = shown.array.path, viewport
         self._drawn = self._view_key() if sharp else None
         self._draw()
@@ -656,7 +658,7 @@ class Explorer(param.Parameterized):
         pyramid = self._zoomable()
         if pyramid is not None:
             try:
-                data, shown, viewport = await self._read_zoomed(pyramid)
+                data, shown, viewport, steps = await self._read_zoomed(pyramid)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the image stays, so the user can zoom back in
@@ -664,7 +666,7 @@ class Explorer(param.Parameterized):
                 raise
             self.view_error.object = ""
             read_done = time.perf_counter()
-            self._show_zoomed(data, shown, viewport)
+            self._show_zoomed(data, shown, viewport, steps)
             await self._describe_later(started, read_done)
             return
         strides = read_strides(spec, arr.dtype.itemsize)
@@ -706,8 +708,11 @@ class Explorer(param.Parameterized):
                         "render_ms": round((time.perf_counter() - read_done) * 1000, 1)}
 
     def _show_array_info(self) -> None:
-        self.info_pane.object = info.rows_html(f"Array /{self._array.path}",
-                                               info.array_rows(self._array, self._stored_bytes))
+        array = info.rows_html(f"Array /{self._array.path}", info.array_rows(self._array, self._stored_bytes))
+        if self._pyramid is not None:
+            array = info.rows_html(f"Multiscale image /{self._node.path}",
+                                   info.multiscale_rows(self._pyramid)) + array
+        self.info_pane.object = array
 
     def _value_label(self) -> str:
         attrs = self._array.attributes

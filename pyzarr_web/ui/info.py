@@ -41,6 +41,46 @@ def array_rows(arr, stored_bytes: int | None = None) -> list[tuple[str, str]]:
     return rows
 
 
+def multiscale_rows(pyramid) -> list[tuple[str, str]]:
+    """Rows describing a multiscale image: its convention, axes, levels and CRS."""
+    ms = pyramid.multiscale
+    version = f" {ms.version}" if ms.version else ""
+    rows = [("Convention", f"{ms.convention}{version}" + (" (guessed from the array names and shapes)"
+                                                         if ms.guessed else ""))]
+    if ms.name:
+        rows.append(("Name", ms.name))
+    if ms.axes:
+        rows.append(("Axes", ", ".join(
+            a.name + "".join(f" {v}" for v in (a.type, a.unit) if v) for a in ms.axes)))
+    for i, level in enumerate(pyramid.levels):
+        arr = level.array
+        factor = " × ".join(f"{f:g}" for f in level.factors)
+        rows.append((f"Level {i}", f"{arr.path}: {_shape_text(arr.shape)}, chunks {_shape_text(arr.chunks)}, "
+                                   f"1 : {factor}"))
+    scale = _physical_scale(ms)
+    if scale:
+        rows.append(("Pixel size", scale))
+    if ms.georef is not None:
+        g = ms.georef
+        crs = g.code or (g.wkt.split("[", 1)[0] + "[…]" if g.wkt else None) or "given as PROJJSON"
+        rows.append(("CRS", crs))
+        if g.bbox:
+            rows.append(("Bounding box", ", ".join(f"{v:g}" for v in g.bbox)))
+    if ms.channels:
+        rows.append(("Channels", ", ".join(c.label or "?" for c in ms.channels)))
+    rows += [("Problem", p) for p in ms.problems[:5]]
+    return rows
+
+
+def _physical_scale(ms) -> str:
+    """The finest level's sample size per axis with units, when the convention gives them."""
+    level = ms.levels[0] if ms.levels else None
+    if level is None or level.scale is None or len(ms.axes) != len(level.scale):
+        return ""
+    parts = [f"{a.name} {s:g} {a.unit}" for a, s in zip(ms.axes, level.scale) if a.unit]
+    return ", ".join(parts)
+
+
 def group_rows(node, child_count: int) -> list[tuple[str, str]]:
     return [("Zarr format", str(node.zarr_format)), ("Members", str(child_count))]
 

@@ -23,9 +23,9 @@ Viewport = tuple[float, float, float, float]
 Span = tuple[int, int]
 
 #: most tiles one view reads; a view needing more is shown as a strided overview instead
-MAX_VIEW_TILES = 1024
-#: most decoded bytes one view's tiles may take
-MAX_VIEW_BYTES = 256 * 2**20
+MAX_VIEW_TILES = 2048
+#: most decoded bytes one view's tiles may take (a pyramid's level in view takes ~10 MB)
+MAX_VIEW_BYTES = 64 * 2**20
 
 
 def clamp_viewport(viewport: Viewport, height: int, width: int) -> Viewport | None:
@@ -142,10 +142,14 @@ class TileCache:
                 data[rs.start - tr0:rs.stop - tr0, cs.start - tc0:cs.stop - tc0]
         return out
 
+    def focus(self, tile_plan: TilePlan | None) -> None:
+        """Cancel the reads of tiles that TILE_PLAN (the view now wanted; None: no tiled view)
+        does not show."""
+        self._tiles.cancel_pending(keep=tile_plan.keys() if tile_plan is not None else ())
+
     async def read(self, tile_plan: TilePlan, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        """Read the tiles of TILE_PLAN not yet cached (cancelling reads of tiles no longer in
-        view), then their mosaic."""
-        self._tiles.cancel_pending(keep=tile_plan.keys())
+        """Read the tiles of TILE_PLAN not yet cached, then their mosaic."""
+        self.focus(tile_plan)
         arr = tile_plan.array
         tasks = [self._tiles.task(tile_plan.key(t), lambda t=t: arr.read(tile_plan.selection(t)))
                  for t in tile_plan.tiles]
