@@ -1,5 +1,6 @@
-"""Benchmarks: ``python -m pyzarr_web.bench startup [--runs N] [--site DIST] [--query ?store=...]``
-and ``python -m pyzarr_web.bench views`` (see pyzarr_web/bench_views.py).
+"""Benchmarks: ``python -m pyzarr_web.bench startup [--runs N] [--site DIST] [--query ?store=...]``,
+``python -m pyzarr_web.bench views`` (see pyzarr_web/bench_views.py) and
+``python -m pyzarr_web.bench zoom`` (see pyzarr_web/bench_zoom.py).
 
 Serves the built site with the project's server on loopback and, in N fresh Chromium contexts
 (cold HTTP cache each), measures
@@ -160,12 +161,23 @@ def main(argv: list[str] | None = None) -> None:
     vw = sub.add_parser("views", help="slider -> image and select -> image latency vs CPython")
     vw.add_argument("--moves", type=int, default=8)
     vw.add_argument("--site", type=Path, default=None, help="built site (default: dist/)")
+    zm = sub.add_parser("zoom", help="deep zoom on a 1 Tpx pyramid and a huge array: bytes per view, latency")
+    zm.add_argument("--runs", type=int, default=3, help="fresh pages per open figure")
+    zm.add_argument("--steps", type=int, default=10, help="pans and zoom steps per store")
+    zm.add_argument("--site", type=Path, default=None, help="built site (default: dist/)")
+    zm.add_argument("--json", type=Path, default=None, help="also write the raw results here")
     args = ap.parse_args(argv)
     t = time.time()
     if args.cmd == "views":
         from pyzarr_web.bench_views import views
 
         views(moves=args.moves, site=args.site)
+    elif args.cmd == "zoom":
+        from pyzarr_web.bench_zoom import zoom
+
+        res = zoom(runs=args.runs, steps=args.steps, site=args.site)
+        if args.json:
+            args.json.write_text(json.dumps(res, indent=1))
     else:
         res = startup(runs=args.runs, site=args.site, query=args.query)
         if args.json:

@@ -216,6 +216,20 @@ def store_mounts(stores: Sequence[Path]) -> list[tuple[str, Path]]:
     return mounts
 
 
+def cors_middleware() -> Middleware:
+    """CORS as described in the module doc (also used by :mod:`pyzarr_web.synthetic`)."""
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["Range", "If-None-Match", "If-Modified-Since", "If-Range", "Cache-Control"],
+        expose_headers=["Content-Range", "Content-Length", "Accept-Ranges", "ETag", "Last-Modified",
+                        "Content-Encoding"],
+        allow_private_network=True,
+        max_age=3600,
+    )
+
+
 def make_app(site: Path | None, stores: list[Path], *, compress_site: bool = False) -> Starlette:
     """The ASGI app: ``site`` at ``/`` (if given) and each store at ``/data/<name>``.
 
@@ -246,21 +260,7 @@ def make_app(site: Path | None, stores: list[Path], *, compress_site: bool = Fal
             site_app = _CompressSite(site_app)
         routes.append(Mount("/", app=site_app))
 
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(
-                CORSMiddleware,
-                allow_origins=["*"],
-                allow_methods=["GET", "HEAD", "OPTIONS"],
-                allow_headers=["Range", "If-None-Match", "If-Modified-Since", "If-Range", "Cache-Control"],
-                expose_headers=["Content-Range", "Content-Length", "Accept-Ranges", "ETag", "Last-Modified",
-                                "Content-Encoding"],
-                allow_private_network=True,
-                max_age=3600,
-            )
-        ],
-    )
+    app = Starlette(routes=routes, middleware=[cors_middleware()])
     app.state.mounts = mounts
     return app
 

@@ -236,3 +236,20 @@ def page(browser, http_server):
     page = open_page(browser, http_server.url)
     yield page
     page.context.close()
+
+
+# ------------------------------------------------------------------------------ synthetic stores
+
+@pytest.fixture(scope="session")
+def synthetic_server(site_dir):
+    """The built site at ``/`` and the procedural stores of pyzarr_web/synthetic.py on the same
+    origin (so ``booted_explorer(browser, synthetic_server, "store=/synthetic/ome.zarr")`` works):
+    ``.url``, ``.store_url(name)``, ``.stores[name].array(path)[sel]`` (expected values),
+    ``.stats(prefix)`` / ``.totals(prefix)`` / ``.reset()`` (requests and bytes per URL path)."""
+    from pyzarr_web.serve import make_app, run_in_thread
+    from pyzarr_web.synthetic import SyntheticServer
+
+    server = SyntheticServer(fallback=make_app(site_dir, []))
+    with run_in_thread(server) as base:
+        server.url = base
+        yield server
