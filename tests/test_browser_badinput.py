@@ -114,10 +114,23 @@ def test_broken_shard_index_in_the_page(explorer, stores, how):
     assert_still_works(explorer, base)
 
 
-@pytest.mark.parametrize("name", LIMIT_CASES)
-def test_budgets_in_the_page(explorer, stores, name):
+def test_chunk_budget_in_the_page(explorer, stores):
     base = stores
-    assert_error(open_store(explorer, f"{base}/limit-{name}"), "budget")
+    assert_error(open_store(explorer, f"{base}/limit-chunk-of-1e9-elements"), "budget")
+    assert_still_works(explorer, base)
+
+
+def test_a_trillion_samples_open_on_a_window_and_never_read_whole(explorer, stores):
+    """10^6 × 10^6 bytes in 1000² chunks: the page shows its first screenful (4 chunks), and
+    zoomed out to all of it refuses the million chunks with what to do, keeping the view."""
+    base = stores
+    state = open_store(explorer, f"{base}/limit-whole-1e12-elements")
+    assert (state["status"], state["error"], state["view"]["max"]) == ("idle", None, 7)
+    assert state["viewport"] == {"x0": 0, "x1": 1024, "y0": 0, "y1": 1024}
+    assert state["io"]["requests"] <= 2 * 2 + 2  # the chunks in view (absent: fill value) and metadata
+    state = explorer.evaluate("() => window.zarrExplorer.setViewport({x0: 0, x1: 1e6, y0: 0, y1: 1e6})")
+    assert_error(state, "chunks", "zoom in")
+    assert state["io"]["requests"] == 0
     assert_still_works(explorer, base)
 
 

@@ -195,7 +195,7 @@ class Explorer(param.Parameterized):
         self.complex_part = pn.widgets.Select.from_param(v.param.complex_part, label="Complex as", width=120)
         self.labels_select = pn.widgets.Select(label="Labels", options={"none": ""}, value="", width=140,
                                                visible=False)
-        self.level_select = pn.widgets.Select(label="Level", options={"auto": "auto"}, value="auto", width=260,
+        self.level_select = pn.widgets.Select(label="Level", options={"auto": "auto"}, value="auto", width=240,
                                               visible=False)
         self.fit_button = pn.widgets.Button(label="Fit", width=60, visible=False, align="end")
         self.stop_button = pn.widgets.Button(label="Stop", width=60, styles=_HIDDEN)
@@ -246,14 +246,16 @@ class Explorer(param.Parameterized):
                             sizing_mode="stretch_height", visible=self.sidebar_toggle.param.value,
                             stylesheets=[_NARROW_SIDEBAR])
         self.array_controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part,
-                                     self.level_select, self.labels_select, self.fit_button,
                                      sizing_mode="stretch_width", stylesheets=[_WRAP, _NARROW_FIT])
+        # a row of its own: Bokeh sizes a row by all its widgets, and one row of both is too wide at 1024 px
+        self.zoom_controls = pn.Row(self.level_select, self.labels_select, self.fit_button, visible=False,
+                                    sizing_mode="stretch_width", stylesheets=[_WRAP, _NARROW_FIT])
         self.display_controls = pn.Column(self.colormap, pn.Row(self.auto_contrast, self.log_scale),
                                           self.contrast, width=SIDE_PANEL_WIDTH)
         self.side_panel = pn.Column(self.channel_panel, self.display_controls, self.stats_pane, self.histogram.figure,
                                     width=SIDE_PANEL_WIDTH, visible=False)
         self.data_view = pn.Column(
-            self.array_controls, self.sliders,
+            self.array_controls, self.zoom_controls, self.sliders,
             pn.Row(self.progress, self.stop_button, sizing_mode="stretch_width"), self.status_text, self.scalar_pane,
             pn.Row(self.plot_area, self.side_panel, sizing_mode="stretch_both", stylesheets=[_WRAP, _NARROW_FIT]),
             sizing_mode="stretch_both", visible=False, stylesheets=[_NARROW_FIT])
@@ -511,7 +513,7 @@ class Explorer(param.Parameterized):
     def _show_levels(self) -> None:
         """The level picker and Fit button, for images that pan and zoom."""
         pyramid = self._zoomable()
-        self.fit_button.visible = pyramid is not None
+        self.fit_button.visible = self.zoom_controls.visible = pyramid is not None
         names = list(self._label_pyramids) if pyramid is not None else []
         self.labels_select.param.update(options={"none": "", **{n: n for n in names}}, visible=bool(names),
                                         value=self.viewer.labels if self.viewer.labels in names else "")
