@@ -422,8 +422,10 @@ class Explorer(param.Parameterized):
         pyramid = await open_pyramid(self._hierarchy, self._tree.nodes, node)
         if pyramid is not None:  # one image with a level picker, not a group of arrays
             self._pyramid = pyramid
-            self._label_pyramids = await open_labels(self._hierarchy, self._tree.nodes, node)
-            await self._select_array(node, pyramid.levels[0].array)
+            is_ome = pyramid.multiscale.convention == "ome-ngff"  # only OME images have label images
+            _, self._label_pyramids = await asyncio.gather(
+                self._select_array(node, pyramid.levels[0].array),
+                open_labels(self._hierarchy, self._tree.nodes, node) if is_ome else asyncio.sleep(0, {}))
             return
         if node.kind == "group":
             self.data_view.visible = self.side_panel.visible = False
