@@ -12,14 +12,17 @@ from test_browser_zoom import call, image
 pytestmark = pytest.mark.browser
 
 
-def shown_region(page, store, level: str) -> tuple[np.ndarray, np.ndarray]:
-    """(what the page shows, the formula's values for where it placed it at LEVEL)."""
-    shown, placed = image(page)
+def shown_region(page, store, level: str, north_up: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(what the page shows, the formula's values for the level window of the page's viewport).
+    The page places the image in world units (micrometres, degrees); the viewport is in samples.
+    A map (NORTH_UP) reaches the page with its rows reversed."""
+    shown, _ = image(page)
+    vp = page.evaluate("() => window.zarrExplorer.state().viewport")
     arr = store.array(level)
     factor = store.array("0" if "0" in store.arrays else "").shape[-1] // arr.shape[-1]
-    r0, c0 = int(placed["y"]) // factor, int(placed["x"]) // factor
-    assert (placed["dh"], placed["dw"]) == (shown.shape[0] * factor, shown.shape[1] * factor)
-    return shown, arr[r0:r0 + shown.shape[0], c0:c0 + shown.shape[1]].astype("f8")
+    r0, c0 = int(vp["y0"]) // factor, int(vp["x0"]) // factor
+    expected = arr[r0:r0 + shown.shape[0], c0:c0 + shown.shape[1]].astype("f8")
+    return shown, expected[::-1] if north_up else expected
 
 
 def test_a_terapixel_pyramid_opens_coarse_and_zooms_reading_only_the_chunks_in_view(browser, synthetic_server):
@@ -56,11 +59,11 @@ def test_a_global_geozarr_pyramid_shows_the_formula_at_every_zoom(browser, synth
     with booted_explorer(browser, synthetic_server) as page:
         state = call(page, f"open({synthetic_server.store_url('geo.zarr')!r})")
         assert (state["status"], state["error"], state["levels"]) == ("idle", None, [str(i) for i in range(8)])
-        np.testing.assert_array_equal(*shown_region(page, store, state["level"]))
+        np.testing.assert_array_equal(*shown_region(page, store, state["level"], north_up=True))
         state = page.evaluate("(v) => window.zarrExplorer.setViewport(v)",
                               {"x0": 65_000, "x1": 67_048, "y0": 30_000, "y1": 31_024})
         assert state["level"] in ("0", "1")
-        np.testing.assert_array_equal(*shown_region(page, store, state["level"]))
+        np.testing.assert_array_equal(*shown_region(page, store, state["level"], north_up=True))
 
 
 def test_a_terapixel_single_array_opens_on_a_window_of_its_chunks(browser, synthetic_server):

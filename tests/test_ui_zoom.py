@@ -155,19 +155,44 @@ async def test_tile_reads_that_left_the_view_are_cancelled(pyramid_store, monkey
     finest = explorer._pyramid.levels[0].array
     hanging = []
 
-    async def never(selection):
+    async def never(selection, progress=None):
         hanging.append(asyncio.current_task())
         await asyncio.sleep(3600)
 
     monkeypatch.setattr(finest, "read", never)
-    explorer.viewer.viewport = (0, 512, 0, 512)  # level 0: four tiles that never arrive
+    explorer.viewer.viewport = (0, 512, 0, 512)  # level 0: four tiles, one block read that never ends
     await asyncio.sleep(0.05)
-    assert len(hanging) == 4 and explorer.status == "loading"
+    assert len(hanging) == 1 and explorer.status == "loading"
     explorer.viewer.viewport = (0, 4096, 0, 4096)  # back to the whole image, cached at level 2
     await settle(explorer)
     assert explorer.status == "idle" and explorer.state()["level"] == "2"
     await asyncio.sleep(0)
-    assert all(task.cancelled() for task in hanging)
+    assert all(task.cancelled() for task in hanging)  # the block, once all four tiles are cancelled
+
+
+async def test_a_new_view_reads_its_tiles_as_one_block_and_a_pan_only_the_new_ones(pyramid_store, monkeypatch):
+    path, full = pyramid_store
+    explorer = create_explorer(f"?store={path}&view=1000,1500,2000,2400")
+    await settle(explorer)
+    finest = explorer._pyramid.levels[0].array
+    reads = []
+    real = finest.read
+
+    async def counted(selection, progress=None):
+        reads.append(selection)
+        return await real(selection, progress=progress)
+
+    monkeypatch.setattr(finest, "read", counted)
+    explorer.viewer.viewport = (1000, 1500, 2900, 3300)  # no tile of it cached: one block
+    await settle(explorer)
+    assert reads == [(slice(2816, 3328), slice(768, 1536))]
+    np.testing.assert_array_equal(explorer._plane, full[2900:3300, 1000:1500])
+    reads.clear()
+    explorer.viewer.viewport = (1100, 1600, 2900, 3300)  # a pan: only the new column of tiles
+    await settle(explorer)
+    assert sorted(r[0].start for r in reads) == [2816, 3072]
+    assert {(r[1].start, r[1].stop) for r in reads} == {(1536, 1792)}
+    np.testing.assert_array_equal(explorer._plane, full[2900:3300, 1100:1600])
 
 
 def test_frames_put_samples_in_physical_and_map_units():

@@ -20,15 +20,19 @@ class PlaneCache:
         self.budget_bytes = budget_bytes
         self._tasks: OrderedDict[Hashable, asyncio.Task] = OrderedDict()
 
+    def has(self, key: Hashable) -> bool:
+        """Whether KEY is read or being read (a failed or cancelled read does not count)."""
+        task = self._tasks.get(key)
+        return task is not None and not task.cancelled() and not (task.done() and task.exception() is not None)
+
     def task(self, key: Hashable, start: Callable[[], Awaitable[np.ndarray]]) -> asyncio.Task:
         """The task reading KEY: the cached or in-flight one, else a new one from START()."""
-        task = self._tasks.get(key)
-        if task is None or task.cancelled() or (task.done() and task.exception() is not None):
+        if not self.has(key):
             task = asyncio.ensure_future(start())
             self._tasks[key] = task
             task.add_done_callback(lambda _t: self._evict())
         self._tasks.move_to_end(key)
-        return task
+        return self._tasks[key]
 
     def cancel_pending(self, keep: Collection[Hashable] = ()) -> None:
         """Cancel unfinished reads other than those of KEEP (what the user wants now)."""

@@ -96,6 +96,22 @@ class TilePlan:
         spans = {self.dims[0]: rows, self.dims[1]: cols}
         return tuple(slice(*spans[d]) if d in spans else self.hidden[d] for d in range(len(self.hidden)))
 
+    def _block_spans(self) -> tuple[Span, Span]:
+        """The (rows, columns) of the level covered by all the tiles, chunk-aligned."""
+        spans = [self.tile_window(t) for t in self.tiles]
+        return tuple((min(s[a][0] for s in spans), max(s[a][1] for s in spans)) for a in (0, 1))
+
+    def block_selection(self) -> tuple:
+        rows, cols = self._block_spans()
+        spans = {self.dims[0]: rows, self.dims[1]: cols}
+        return tuple(slice(*spans[d]) if d in spans else self.hidden[d] for d in range(len(self.hidden)))
+
+    def within_block(self, tile: tuple[int, int]) -> tuple[slice, slice]:
+        """Where TILE lies in the block's data (whose axes are in array order)."""
+        block, window = self._block_spans(), self.tile_window(tile)
+        local = [slice(w[0] - b[0], w[1] - b[0]) for w, b in zip(window, block)]
+        return tuple(local) if self.dims[0] < self.dims[1] else tuple(local[::-1])
+
     @property
     def nbytes(self) -> int:
         return len(self.tiles) * math.prod(self.chunks) * self.array.dtype.itemsize
@@ -150,6 +166,9 @@ class TileCache:
                    ) -> list[np.ndarray]:
         """Read the tiles of PLANS not yet cached (the first plan's first), then their mosaics."""
         self.focus(plans)
+        for p in plans:
+            if len(p.tiles) > 1 and not any(self._tiles.has(p.key(t)) for t in p.tiles):
+                self._read_block(p, progress if len(plans) == 1 else None)
         tasks = [self._tiles.task(p.key(t), lambda p=p, t=t: p.array.read(p.selection(t)))
                  for p in plans for t in p.tiles]
         done = sum(task.done() for task in tasks)
@@ -159,6 +178,28 @@ class TileCache:
             if progress is not None:
                 progress(done, len(tasks))
         return [self.mosaic(p) for p in plans]
+
+    def _read_block(self, tile_plan: TilePlan, progress) -> None:
+        """Read all the tiles of TILE_PLAN (none cached: a new view) with one read of the block
+        they form, so the chunks of one shard go out as few coalesced range requests rather than
+        one each; every tile is then cached on its own. The block read is cancelled once every
+        tile waiting for it is."""
+        block = asyncio.ensure_future(tile_plan.array.read(tile_plan.block_selection(), progress=progress))
+        waiting = len(tile_plan.tiles)
+
+        async def tile(t: tuple[int, int]) -> np.ndarray:
+            nonlocal waiting
+            try:
+                data = await asyncio.shield(block)
+            except asyncio.CancelledError:
+                waiting -= 1
+                if waiting == 0:
+                    block.cancel()
+                raise
+            return np.array(data[tile_plan.within_block(t)])  # a copy: the cache budgets each tile
+
+        for t in tile_plan.tiles:
+            self._tiles.task(tile_plan.key(t), lambda t=t: tile(t))
 
     def clear(self) -> None:
         self._tiles.clear()
