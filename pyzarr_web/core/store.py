@@ -105,6 +105,11 @@ class Store:
         """Where the store points, for messages."""
         return type(self).__name__
 
+    def info(self) -> dict:
+        """What kind of store this is, for people and ``tree --json``: ``kind`` ("zarr",
+        "kerchunk", "icechunk"), and for versioned stores the ``ref`` and ``snapshot`` read."""
+        return {"kind": "zarr", "ref": None, "snapshot": None}
+
 
 class WrapperStore(Store):
     """A store around another; delegates everything it does not override. ``get_ranges`` goes
@@ -125,6 +130,9 @@ class WrapperStore(Store):
 
     def describe(self) -> str:
         return self.inner.describe()
+
+    def info(self) -> dict:
+        return self.inner.info()
 
 
 def split_listing(keys, prefix: str) -> tuple[list[str], list[str]]:
