@@ -51,6 +51,7 @@ class Source:
 
 def parse_source(text: str, **options) -> Source:
     """The kind, location and options of a source (OPTIONS given here win over ``#`` ones)."""
+    options = {k: v for k, v in options.items() if v is not None}
     kind, sep, rest = text.partition(":")
     forced = kind if sep and kind in _KINDS else None
     location = rest if forced else text
@@ -63,7 +64,6 @@ def parse_source(text: str, **options) -> Source:
         location, options = head, {**_fragment_options(text, fragment), **options}
     else:
         kind = "zarr"  # a "#" may be part of a directory's name
-    options = {k: v for k, v in options.items() if v is not None}
     if options and kind == "zarr":
         raise StoreError(f"{text}: options ({', '.join(options)}) only apply to virtual stores")
     if kind != "zarr" and not IN_BROWSER and not location.startswith(("http://", "https://")):

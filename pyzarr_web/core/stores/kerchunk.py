@@ -122,11 +122,8 @@ def parse_references(doc: dict, where: str) -> dict[str, Reference]:
 def _templates(templates, where: str) -> dict[str, object]:
     if not isinstance(templates, dict) or not all(isinstance(v, str) for v in templates.values()):
         raise MetadataError(f"{where}: 'templates' must map names to text")
-    names: dict[str, object] = {}
-    for name, text in templates.items():  # a template may use the plain ones
-        names[name] = (template_function(text, names, f"{where}: template {name!r}")
-                       if "{{" in text else text)
-    return names
+    return {name: template_function(text, f"{where}: template {name!r}") if "{{" in text else text
+            for name, text in templates.items()}
 
 
 def _generated(gens: list, names: dict, where: str, budget: int):
