@@ -22,6 +22,7 @@ from kerchunk_fixtures import (
     ideal_requests,
     multi_refs,
     single_refs,
+    touched_ranges,
     write_hdf5,
     write_json,
     write_netcdf,
@@ -188,7 +189,7 @@ def test_over_http_relative_targets_and_request_count(data, served):
         log.clear()
         arr, value = run(_read_region(source, array, region))
         got = [r for r in log.under("/data/kc/") if not r.path.endswith(".json")]
-        touched = _touched(refs, array, arr.chunks, region)
+        touched = touched_ranges(refs, array, arr.chunks, region)
         ideal_n, ideal_bytes = ideal_requests(touched)
         assert len(got) <= 1.05 * ideal_n, (len(got), ideal_n)
         assert sum(r.body_bytes for r in got) <= 1.05 * ideal_bytes
@@ -201,16 +202,6 @@ async def _read_region(source, array, region):
     h = await Hierarchy.open(open_store(source))
     arr = await h.array(array)
     return arr, await arr.read(region)
-
-
-def _touched(refs: dict, array: str, chunks, region) -> list[tuple[str, int, int]]:
-    ranges = []
-    for key, (url, offset, length) in chunk_refs(refs, array).items():
-        coords = [int(c) for c in key.split("/")[1].split(".")]
-        if all((s.start or 0) // c <= i <= ((s.stop or 10**9) - 1) // c
-               for i, c, s in zip(coords, chunks, region)):
-            ranges.append((url, offset, length))
-    return ranges
 
 
 def test_target_base_override(data, served):

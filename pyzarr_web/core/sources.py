@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from .errors import StoreError
 from .store import Store
@@ -66,9 +66,17 @@ def parse_source(text: str, **options) -> Source:
         kind = "zarr"  # a "#" may be part of a directory's name
     if options and kind == "zarr":
         raise StoreError(f"{text}: options ({', '.join(options)}) only apply to virtual stores")
-    if kind != "zarr" and not IN_BROWSER and not location.startswith(("http://", "https://")):
-        location = os.path.abspath(location)
+    if kind != "zarr" and not location.startswith(("http://", "https://")):
+        location = _page_url(location) if IN_BROWSER else os.path.abspath(location)
     return Source(kind, location, options)
+
+
+def _page_url(location: str) -> str:
+    """A URL relative to the page as the absolute URL fetch would use, so that targets relative
+    to a reference file resolve against it."""
+    import js  # type: ignore[import-not-found]
+
+    return urljoin(str(js.self.location.href), location)
 
 
 def _fragment_options(text: str, fragment: str) -> dict:
