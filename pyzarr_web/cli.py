@@ -50,14 +50,23 @@ def demo(port: int, host: str, data: Path, no_browser: bool) -> None:
     demo_mod.run_demo(data, host=host, port=port, open_browser=not no_browser)
 
 
+def store_options(command):
+    """Options of virtual stores, shared by the commands that open one."""
+    return click.option("--target-base", default=None, metavar="URL",
+                        help="Kerchunk: read referenced files from here instead (the directory "
+                             "all targets share is replaced by URL).")(command)
+
+
 @main.command()
 @click.argument("source")
 @click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON.")
-def tree(source: str, as_json: bool) -> None:
-    """Print the hierarchy of SOURCE (http(s) URL, local directory or .zip)."""
+@store_options
+def tree(source: str, as_json: bool, **options) -> None:
+    """Print the hierarchy of SOURCE (http(s) URL, local directory or .zip, a Kerchunk reference
+    file or Parquet folder; a kerchunk: prefix forces the kind)."""
     from pyzarr_web import inspect_cmd
 
-    inspect_cmd.tree(source, as_json=as_json)
+    inspect_cmd.tree(source, as_json=as_json, **options)
 
 
 @main.command()
@@ -67,11 +76,12 @@ def tree(source: str, as_json: bool) -> None:
               help='numpy basic indexing as text, e.g. "0,:,10:20".')
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Write the selection here with numpy.save.")
-def cat(source: str, array_path: str, selection: str, out: Path) -> None:
+@store_options
+def cat(source: str, array_path: str, selection: str, out: Path, **options) -> None:
     """Read a selection of ARRAY_PATH in SOURCE and save it as .npy."""
     from pyzarr_web import inspect_cmd
 
-    inspect_cmd.cat(source, array_path, selection, out)
+    inspect_cmd.cat(source, array_path, selection, out, **options)
 
 
 if __name__ == "__main__":

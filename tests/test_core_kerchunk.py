@@ -336,3 +336,33 @@ async def test_batching_gathers_concurrent_ranges_per_key():
         w.cancel()
     await asyncio.sleep(0.01)
     assert inner.cancelled == 1, "a batch nobody waits for is cancelled"
+
+
+# ------------------------------------------------------------------------------------- CLI
+
+
+def test_cli_tree_and_cat(data, served, tmp_path):
+    from click.testing import CliRunner
+
+    from pyzarr_web.cli import main
+
+    root, names, _ = data
+    base, _ = served
+    path = write_json(root / "cli.json", multi_refs([single_refs(root, n, f"/moved/{n}") for n in names]))
+    for source in (str(path), f"kerchunk:{path}"):
+        result = CliRunner().invoke(main, ["tree", source, "--json", "--target-base", base])
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.output)
+        assert out["store"] == {"kind": "kerchunk", "ref": None, "snapshot": None}
+        assert {n["path"]: n.get("shape") for n in out["nodes"]}["temp"] == [TIMES * NFILES, *SHAPE[1:]]
+    text = CliRunner().invoke(main, ["tree", str(path)]).output
+    assert text.splitlines()[0] == "[kerchunk store]"
+    npy = tmp_path / "slice.npy"
+    result = CliRunner().invoke(main, ["cat", str(path), "temp", "--select", "5,:,3:9", "--out", npy,
+                                       "--target-base", base])
+    assert result.exit_code == 0, result.output
+    expected = reference_dataset(write_json(root / "cli-abs.json", multi_refs(
+        [single_refs(root, n, str(root / n)) for n in names])))
+    np.testing.assert_array_equal(np.load(npy), expected["temp"].values[5, :, 3:9])
+    failed = CliRunner().invoke(main, ["cat", str(path), "temp", "--out", npy])
+    assert failed.exit_code == 1 and "reference 'temp/" in failed.output and "/moved/part" in failed.output
