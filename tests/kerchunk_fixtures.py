@@ -90,14 +90,15 @@ def chunk_refs(refs: dict, variable: str) -> dict[str, list]:
             if k.startswith(variable + "/") and isinstance(v, list) and len(v) == 3}
 
 
-def touched_ranges(refs: dict, array: str, chunks, region: tuple) -> list[tuple[str, int, int]]:
-    """(url, offset, length) of the chunks of ARRAY that REGION (slices with steps of 1, or
-    ints) touches."""
+def touched_ranges(refs: dict, array: str, shape, chunks, region: tuple) -> list[tuple[str, int, int]]:
+    """(url, offset, length) of the chunks of ARRAY (SHAPE, CHUNKS) that REGION (basic
+    indexing: slices, steps included, and ints) touches."""
+    wanted = [{i // c for i in (range(n)[s] if isinstance(s, slice) else [s])}
+              for n, c, s in zip(shape, chunks, region)]
     ranges = []
     for key, (url, offset, length) in chunk_refs(refs, array).items():
         coords = [int(c) for c in key.split("/")[1].split(".")]
-        spans = [(s, s + 1) if isinstance(s, int) else (s.start or 0, s.stop or 10**9) for s in region]
-        if all(a // c <= i <= (b - 1) // c for i, c, (a, b) in zip(coords, chunks, spans)):
+        if all(i in w for i, w in zip(coords, wanted)):
             ranges.append((url, offset, length))
     return ranges
 
