@@ -30,14 +30,13 @@ import json
 import math
 import os
 from collections import OrderedDict
-from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from ..errors import MetadataError, StoreError
 from ..metadata.documents import parse_json
-from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, slice_value, split_listing
+from ..store import ByteRequest, Store, slice_value, split_listing
 from .kerchunk_templates import evaluate_int, render, template_function
-from .urls import local_path
+from .urls import Target, local_path, read_target
 
 #: largest JSON reference file read (references to many files run to hundreds of MB)
 MAX_REFERENCE_BYTES = 256 << 20
@@ -45,27 +44,6 @@ MAX_REFERENCE_BYTES = 256 << 20
 MAX_REFERENCES = 5_000_000
 #: Parquet reference records (files) held decoded at once
 PARQUET_RECORDS_KEPT = 32
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Bytes of another file: all of it (``offset`` None) or ``length`` bytes at ``offset``."""
-
-    url: str
-    offset: int | None = None
-    length: int | None = None
-
-    def request(self, byte_range: ByteRequest) -> ByteRequest:
-        """BYTE_RANGE of the referenced bytes, as a request to the target file."""
-        if self.offset is None:
-            return byte_range
-        if byte_range is None:
-            return RangeRequest(self.offset, self.length)
-        if isinstance(byte_range, SuffixRequest):
-            n = min(byte_range.length, self.length)
-            return RangeRequest(self.offset + self.length - n, n)
-        start = min(byte_range.offset, self.length)
-        return RangeRequest(self.offset + start, min(byte_range.length, self.length - start))
 
 
 Reference = bytes | Target
@@ -361,19 +339,9 @@ class KerchunkStore(Store):
         if ref is None or isinstance(ref, bytes):
             return None if ref is None else slice_value(ref, byte_range)
         url = self.resolve(ref.url)
-        request = ref.request(byte_range)
         shown = ref.url if url == ref.url else f"{ref.url} (fetched from {url})"
-        where = f"{self.location}: reference {key!r} -> {shown}{_span(request)}"
-        try:
-            data = await self.targets.get(url, request)
-        except StoreError as e:
-            raise StoreError(f"{where}: {e}") from None
-        if data is None:
-            raise StoreError(f"{where}: the target file does not exist")
-        if isinstance(request, RangeRequest) and len(data) != request.length:
-            raise StoreError(f"{where}: the target file ends after {len(data)} of the "
-                             f"{request.length} bytes referenced (offset beyond its end?)")
-        return data
+        return await read_target(self.targets, url, ref.request(byte_range),
+                                 f"{self.location}: reference {key!r} -> {shown}")
 
     async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
         return split_listing((await self.references()).names(), prefix)
@@ -395,9 +363,3 @@ class KerchunkStore(Store):
 
     def describe(self) -> str:
         return self.location
-
-
-def _span(request: ByteRequest) -> str:
-    if isinstance(request, RangeRequest):
-        return f" bytes {request.offset}-{request.offset + request.length - 1}"
-    return ""

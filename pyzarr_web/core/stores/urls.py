@@ -10,13 +10,54 @@ one. In the browser (``local_files=False``) a path is a URL relative to the page
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from ..errors import StoreError
-from ..store import ByteRequest, Store
+from ..store import ByteRequest, RangeRequest, Store, SuffixRequest
 from .cloud import public_https_url
 from .http import HttpStore, Transport
 from .local import LocalStore
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Bytes of another file: all of it (``offset`` None) or ``length`` bytes at ``offset``."""
+
+    url: str
+    offset: int | None = None
+    length: int | None = None
+
+    def request(self, byte_range: ByteRequest) -> ByteRequest:
+        """BYTE_RANGE of the referenced bytes, as a request to the target file."""
+        if self.offset is None:
+            return byte_range
+        if byte_range is None:
+            return RangeRequest(self.offset, self.length)
+        if isinstance(byte_range, SuffixRequest):
+            n = min(byte_range.length, self.length)
+            return RangeRequest(self.offset + self.length - n, n)
+        start = min(byte_range.offset, self.length)
+        return RangeRequest(self.offset + start, min(byte_range.length, self.length - start))
+
+
+async def read_target(store: Store, url: str, request: ByteRequest, where: str) -> bytes:
+    """REQUEST of the file at URL through STORE (keys are URLs), with errors that start with
+    WHERE (the reference that points there) and name the byte range: a missing file or one
+    shorter than the range referenced is an error, not a missing chunk."""
+    span = ""
+    if isinstance(request, RangeRequest):
+        span = f" bytes {request.offset}-{request.offset + request.length - 1}"
+    try:
+        data = await store.get(url, request)
+    except StoreError as e:
+        raise StoreError(f"{where}{span}: {e}") from None
+    if data is None:
+        raise StoreError(f"{where}{span}: the target file does not exist")
+    if isinstance(request, RangeRequest) and len(data) != request.length:
+        raise StoreError(f"{where}{span}: the target file ends after {len(data)} of the "
+                         f"{request.length} bytes referenced (offset beyond its end?)")
+    return data
 
 
 def local_path(url: str) -> str | None:
