@@ -51,7 +51,10 @@ def demo(port: int, host: str, data: Path, no_browser: bool) -> None:
 
 
 def store_options(command):
-    """Options of virtual stores, shared by the commands that open one."""
+    """Options of virtual and versioned stores, shared by the commands that open one."""
+    command = click.option("--ref", default=None, metavar="REF",
+                           help="Icechunk: the branch (main, branch:NAME), tag (tag:NAME) or "
+                                "snapshot (snapshot:ID) to read; default main.")(command)
     return click.option("--target-base", default=None, metavar="URL",
                         help="Kerchunk: read referenced files from here instead (the directory "
                              "all targets share is replaced by URL).")(command)
@@ -63,7 +66,8 @@ def store_options(command):
 @store_options
 def tree(source: str, as_json: bool, **options) -> None:
     """Print the hierarchy of SOURCE (http(s) URL, local directory or .zip, a Kerchunk reference
-    file or Parquet folder; a kerchunk: prefix forces the kind)."""
+    file or Parquet folder, an Icechunk repository; a kerchunk: or icechunk: prefix forces the
+    kind)."""
     from pyzarr_web import inspect_cmd
 
     inspect_cmd.tree(source, as_json=as_json, **options)

@@ -2,10 +2,17 @@
 place that decides, by environment, which HTTP transport to use.
 
 A source is an http(s) URL, a directory or a .zip (in the browser also any URL fetch can resolve,
-e.g. ``/data/x.zarr``), or a virtual store: a Kerchunk reference file (``*.json`` other than
-``zarr.json``) or Parquet reference folder (``*.parq``, or a folder whose ``.zmetadata`` has a
-``record_size``). A ``kerchunk:`` prefix forces the kind. Options may follow the location after
-``#`` (``refs.json#target_base=https://mirror/data/``), so a single URL parameter can carry them.
+e.g. ``/data/x.zarr``), or a virtual or versioned store: a Kerchunk reference file (``*.json``
+other than ``zarr.json``) or Parquet reference folder (``*.parq``, or a folder whose
+``.zmetadata`` has a ``record_size``), an Icechunk repository (a folder with
+``refs/branch.main/ref.json``). A ``kerchunk:`` or ``icechunk:`` prefix forces the kind (an
+Icechunk repository over HTTP needs it: HTTP cannot look into a folder). Options may follow the
+location after ``#`` (``refs.json#target_base=https://mirror/data/``, ``repo#ref=tag:v1``), so a
+single URL parameter can carry them.
+
+Files that references point to are read from the local file system only when the references
+themselves are local: a reference file or repository fetched over HTTP cannot make this
+program read local files.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from .errors import StoreError
 from .store import Store
 from .stores.http import HttpStore
+from .stores.icechunk import IcechunkStore
 from .stores.kerchunk import JsonReferences, KerchunkStore, ParquetReferences
 from .stores.local import LocalStore
 from .stores.urls import UrlStore
@@ -27,8 +35,9 @@ from .wrappers import BatchingStore, CachedStore, CoalescingStore, LimitedStore
 
 IN_BROWSER = sys.platform == "emscripten"
 #: options a source may carry after "#"
-SOURCE_OPTIONS = ("target_base",)
-_KINDS = ("kerchunk",)
+SOURCE_OPTIONS = {"kerchunk": ("target_base",), "kerchunk-parquet": ("target_base",),
+                  "icechunk": ("ref", "target_base"), "zarr": ()}
+_KINDS = ("kerchunk", "icechunk")
 
 
 def _transport():
@@ -41,8 +50,8 @@ def _transport():
 
 @dataclass(frozen=True)
 class Source:
-    """A parsed source: its KIND ("zarr", "kerchunk" or "kerchunk-parquet"), LOCATION and
-    options (``target_base``)."""
+    """A parsed source: its KIND ("zarr", "kerchunk", "kerchunk-parquet" or "icechunk"),
+    LOCATION and options (``target_base``, ``ref``)."""
 
     kind: str
     location: str
@@ -59,13 +68,18 @@ def parse_source(text: str, **options) -> Source:
     if location.startswith("file://"):
         location, head = location[len("file://"):], head[len("file://"):]
     name = urlsplit(head).path.rstrip("/").rsplit("/", 1)[-1].lower()
-    if forced == "kerchunk" or (forced is None and _is_kerchunk(head, name)):
+    if forced == "icechunk" or (forced is None and _is_icechunk(head)):
+        kind = "icechunk"
+    elif forced == "kerchunk" or (forced is None and _is_kerchunk(head, name)):
         kind = "kerchunk" if name.endswith(".json") else "kerchunk-parquet"
-        location, options = head, {**_fragment_options(text, fragment), **options}
     else:
         kind = "zarr"  # a "#" may be part of a directory's name
-    if options and kind == "zarr":
-        raise StoreError(f"{text}: options ({', '.join(options)}) only apply to virtual stores")
+    if kind != "zarr":
+        location, options = head, {**_fragment_options(text, fragment), **options}
+    wrong = sorted(set(options) - set(SOURCE_OPTIONS[kind]))
+    if wrong:
+        raise StoreError(f"{text}: option {wrong[0]!r} does not apply to a {kind} store "
+                         f"({', '.join(SOURCE_OPTIONS[kind]) or 'it takes none'})")
     if kind != "zarr" and not location.startswith(("http://", "https://")):
         location = _page_url(location) if IN_BROWSER else os.path.abspath(location)
     return Source(kind, location, options)
@@ -80,12 +94,11 @@ def _page_url(location: str) -> str:
 
 
 def _fragment_options(text: str, fragment: str) -> dict:
-    given = dict(parse_qsl(fragment, keep_blank_values=True))
-    unknown = sorted(set(given) - set(SOURCE_OPTIONS))
-    if unknown:
-        raise StoreError(f"{text}: unknown option {unknown[0]!r} after '#' "
-                         f"(known: {', '.join(SOURCE_OPTIONS)})")
-    return given
+    return dict(parse_qsl(fragment, keep_blank_values=True))
+
+
+def _is_icechunk(location: str) -> bool:
+    return not IN_BROWSER and os.path.isfile(os.path.join(location, "refs", "branch.main", "ref.json"))
 
 
 def _is_kerchunk(location: str, name: str) -> bool:
@@ -115,14 +128,20 @@ def _plain_store(source: str) -> Store:
     raise StoreError(f"{source}: not an http(s) URL, an existing directory or a .zip file")
 
 
-def _kerchunk(source: Source, targets: Store) -> Store:
+def _virtual(source: Source, targets: Store, repo: Store | None = None) -> Store:
+    """The store of a virtual or versioned source, reading referenced files through TARGETS
+    (and an Icechunk repository's own files through REPO)."""
+    if source.kind == "icechunk":
+        return IcechunkStore(repo or _plain_store(source.location), targets, source.options.get("ref"),
+                             source.location, target_base=source.options.get("target_base"))
     references = JsonReferences if source.kind == "kerchunk" else ParquetReferences
     return KerchunkStore(source.location, targets, references=references,
                          target_base=source.options.get("target_base"))
 
 
-def _url_store() -> UrlStore:
-    return UrlStore(_transport(), local_files=not IN_BROWSER)
+def _url_store(source: Source) -> UrlStore:
+    local = not source.location.startswith(("http://", "https://"))
+    return UrlStore(_transport(), local_files=local and not IN_BROWSER)
 
 
 def raw_store(source: str, **options) -> Store:
@@ -130,7 +149,7 @@ def raw_store(source: str, **options) -> Store:
     parsed = parse_source(source, **options)
     if parsed.kind == "zarr":
         return _plain_store(parsed.location)
-    return _kerchunk(parsed, _url_store())
+    return _virtual(parsed, _url_store(parsed))
 
 
 def wrap(store: Store, *, concurrency: int = 6, cache_bytes: int = 64 << 20,
@@ -139,14 +158,16 @@ def wrap(store: Store, *, concurrency: int = 6, cache_bytes: int = 64 << 20,
     return CoalescingStore(CachedStore(LimitedStore(store, concurrency), cache_bytes), max_gap)
 
 
-def open_store(source: str, *, target_base: str | None = None, concurrency: int = 6,
-               cache_bytes: int = 64 << 20, max_gap: int = 0) -> Store:
+def open_store(source: str, *, target_base: str | None = None, ref: str | None = None,
+               concurrency: int = 6, cache_bytes: int = 64 << 20, max_gap: int = 0) -> Store:
     """The store for SOURCE under the default wrappers. A virtual store's own keys are cached;
     the requests its references make are batched per target file, coalesced and bounded in
-    concurrency below it."""
-    parsed = parse_source(source, target_base=target_base)
+    concurrency below it. ``target_base`` (Kerchunk) and ``ref`` (Icechunk: ``main``,
+    ``tag:v1``, ``snapshot:ID``) override the same options given after ``#``."""
+    parsed = parse_source(source, target_base=target_base, ref=ref)
     if parsed.kind == "zarr":
         return wrap(_plain_store(parsed.location), concurrency=concurrency,
                     cache_bytes=cache_bytes, max_gap=max_gap)
-    targets = BatchingStore(CoalescingStore(LimitedStore(_url_store(), concurrency), max_gap))
-    return CoalescingStore(CachedStore(_kerchunk(parsed, targets), cache_bytes), max_gap)
+    targets = BatchingStore(CoalescingStore(LimitedStore(_url_store(parsed), concurrency), max_gap))
+    repo = LimitedStore(_plain_store(parsed.location), concurrency) if parsed.kind == "icechunk" else None
+    return CoalescingStore(CachedStore(_virtual(parsed, targets, repo), cache_bytes), max_gap)

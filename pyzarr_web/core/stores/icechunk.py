@@ -1,0 +1,365 @@
+"""Icechunk repositories, read-only, as a Zarr v3 store at one branch, tag or snapshot.
+
+Written from the Icechunk specification, version 1 (the on-disk format of Icechunk 1.x):
+
+* ``refs/branch.NAME/ref.json`` and ``refs/tag.NAME/ref.json`` hold ``{"snapshot": ID}``;
+  a deleted tag also has ``ref.json.deleted``;
+* ``snapshots/ID``, ``manifests/ID`` and ``chunks/ID`` are named by 12-byte ids in Crockford
+  base 32;
+* snapshot and manifest files start with a 39-byte header (magic ``ICE🧊CHUNK``, 24 bytes of
+  writer name, spec version, file type, compression) followed by a FlatBuffers table, zstd
+  compressed (``snapshot.fbs`` / ``manifest.fbs``, read by :mod:`.flatbuf`);
+* a snapshot lists every node (path, Zarr metadata as ``user_data``, for arrays the manifests
+  and the chunk-index extents each covers) and its parent, time and message;
+* a manifest holds each array's chunk references: inline bytes, a native chunk (a range of
+  ``chunks/ID``) or a virtual chunk (a range of a file at a URL outside the repository).
+
+Keys are those of the Zarr v3 store the repository holds (``a/b/zarr.json``, ``a/b/c/0/1``).
+Virtual chunks can be read from elsewhere (files moved or mirrored, or served over HTTP):
+``target_base`` replaces the folder of each virtual chunk's file.
+Every problem names the file and what was wrong; a format version other than 1 is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ..codecs.backends import get_backend
+from ..errors import CodecError, MetadataError, StoreError
+from ..metadata.documents import parse_json
+from ..store import ByteRequest, Store, slice_value, split_listing
+from .flatbuf import FlatBufferError, Table
+from .urls import Target, read_target
+
+MAGIC = "ICE🧊CHUNK".encode()
+HEADER_BYTES = len(MAGIC) + 24 + 3
+SPEC_VERSIONS = {1}
+FILE_TYPES = {1: "snapshot", 2: "manifest", 3: "attributes", 4: "transaction log", 5: "chunk"}
+#: largest snapshot or manifest accepted, decompressed
+MAX_METADATA_BYTES = 256 << 20
+#: manifests kept decoded at once
+MANIFESTS_KEPT = 16
+#: most snapshots :meth:`IcechunkStore.history` walks back
+MAX_HISTORY = 10_000
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ID = re.compile(f"^[{_CROCKFORD}]{{20}}$")
+_NAME = re.compile(r"^[^/\\\x00]+$")
+
+
+def encode_id(raw: bytes) -> str:
+    """An object id as it appears in file names (Crockford base 32, no padding)."""
+    bits = int.from_bytes(raw, "big")
+    nbits = len(raw) * 8
+    chars = -(-nbits // 5)
+    bits <<= chars * 5 - nbits
+    return "".join(_CROCKFORD[(bits >> (5 * (chars - 1 - i))) & 31] for i in range(chars))
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What to read: a branch, a tag or a snapshot id."""
+
+    kind: str  # "branch" | "tag" | "snapshot"
+    name: str
+
+    @classmethod
+    def parse(cls, text: str | None) -> Ref:
+        """``main`` (a branch), ``branch:NAME``, ``tag:NAME`` or ``snapshot:ID``."""
+        text = (text or "main").strip()
+        kind, sep, name = text.partition(":")
+        if not sep:
+            kind, name = "branch", text
+        if kind not in ("branch", "tag", "snapshot") or not _NAME.match(name) or name in (".", ".."):
+            raise StoreError(f"Icechunk ref {text!r}: expected a branch name, branch:NAME, tag:NAME "
+                             f"or snapshot:ID")
+        if kind == "snapshot" and not _ID.match(name.upper()):
+            raise StoreError(f"Icechunk ref {text!r}: a snapshot id is 20 characters of "
+                             f"Crockford base 32")
+        return cls(kind, name.upper() if kind == "snapshot" else name)
+
+    def __str__(self) -> str:
+        return self.name if self.kind == "branch" else f"{self.kind}:{self.name}"
+
+
+@dataclass
+class NodeInfo:
+    path: str  # "/" or "/a/b"
+    user_data: bytes
+    node_id: bytes = b""
+    shape: list[tuple[int, int]] | None = None  # (length, chunk length) per dimension; None: a group
+    manifests: list[tuple[str, list[tuple[int, int]]]] = field(default_factory=list)
+
+
+@dataclass
+class Snapshot:
+    id: str
+    parent: str | None
+    flushed_at: int  # microseconds since the epoch
+    message: str
+    nodes: dict[str, NodeInfo]
+
+    @property
+    def time(self) -> str:
+        return datetime.fromtimestamp(self.flushed_at / 1e6, UTC).isoformat(timespec="seconds")
+
+
+def unwrap(raw: bytes, where: str, file_type: int) -> bytes:
+    """The FlatBuffers bytes of an Icechunk binary file, after checking its header."""
+    if len(raw) < HEADER_BYTES or raw[:len(MAGIC)] != MAGIC:
+        raise MetadataError(f"{where}: not an Icechunk file (no ICE🧊CHUNK header)")
+    version, kind, compression = raw[HEADER_BYTES - 3:HEADER_BYTES]
+    if version not in SPEC_VERSIONS:
+        raise MetadataError(f"{where}: Icechunk format version {version}, but this reader knows "
+                            f"version 1 only (the format of Icechunk 1.x)")
+    if kind != file_type:
+        raise MetadataError(f"{where}: an Icechunk {FILE_TYPES.get(kind, f'type-{kind}')} file "
+                            f"where a {FILE_TYPES[file_type]} was expected")
+    body = raw[HEADER_BYTES:]
+    if compression == 0:
+        return body
+    if compression != 1:
+        raise MetadataError(f"{where}: unknown Icechunk compression {compression}")
+    try:
+        return get_backend().zstd(body, MAX_METADATA_BYTES)
+    except CodecError as e:
+        raise MetadataError(f"{where}: cannot decompress ({e})") from None
+
+
+def parse_snapshot(buf: bytes, where: str) -> Snapshot:
+    try:
+        root = Table.root(buf, where)
+        nodes = {}
+        for node in root.tables(2):
+            path = node.string(1)
+            info = NodeInfo(path, node.bytes(2) or b"", node.struct_bytes(0, 8) or b"")
+            kind = node.scalar(3, "B")
+            if kind == 1:  # ArrayNodeData
+                data = node.table(4)
+                info.shape = data.structs(0, "QQ")
+                info.manifests = [(encode_id(m.struct_bytes(0, 12) or b""), m.structs(1, "II"))
+                                  for m in data.tables(2)]
+            elif kind != 2:
+                raise FlatBufferError(f"node {path!r}: unknown node type {kind}")
+            nodes[path] = info
+        parent = root.struct_bytes(1, 12)
+        return Snapshot(encode_id(root.struct_bytes(0, 12) or b""),
+                        None if parent is None else encode_id(parent),
+                        root.scalar(3, "Q"), root.string(4) or "", nodes)
+    except FlatBufferError as e:
+        raise MetadataError(f"{where}: corrupt snapshot ({e})") from None
+
+
+def parse_manifest(buf: bytes, where: str, node_id: bytes) -> dict[tuple[int, ...], bytes | Target]:
+    """NODE_ID's chunk references in a manifest: index -> inline bytes, or a Target whose url
+    is ``chunks/ID`` (native) or the virtual chunk's location."""
+    out: dict[tuple[int, ...], bytes | Target] = {}
+    try:
+        for array in Table.root(buf, where).tables(1):
+            if array.struct_bytes(0, 8) != node_id:
+                continue
+            for ref in array.tables(1):
+                index = tuple(ref.scalars(0, "I"))
+                inline = ref.bytes(1)
+                offset, length = ref.scalar(2, "Q"), ref.scalar(3, "Q")
+                chunk_id = ref.struct_bytes(4, 12)
+                if inline is not None:
+                    out[index] = inline
+                elif chunk_id is not None:
+                    out[index] = Target(f"chunks/{encode_id(chunk_id)}", offset, length)
+                elif (location := ref.string(5)) is not None:
+                    out[index] = Target(location, offset, length)
+                else:
+                    raise FlatBufferError(f"chunk {index}: neither inline, native nor virtual")
+    except FlatBufferError as e:
+        raise MetadataError(f"{where}: corrupt manifest ({e})") from None
+    return out
+
+
+class IcechunkStore(Store):
+    """The Zarr store an Icechunk repository holds at REF. ``repo`` reads the repository's
+    files (keys relative to its root), ``targets`` the files virtual chunks point to (keys are
+    URLs); ``location`` names the repository in messages."""
+
+    can_list = True
+
+    def __init__(self, repo: Store, targets: Store, ref: str | None = None, location: str | None = None,
+                 target_base: str | None = None):
+        self.repo = repo
+        self.targets = targets
+        self.target_base = target_base
+        self.ref = Ref.parse(ref)
+        self.location = location or repo.describe()
+        self._snapshot: Snapshot | None = None
+        self._loading: asyncio.Future | None = None
+        self._manifests: OrderedDict[tuple[str, bytes], dict] = OrderedDict()
+
+    # ------------------------------------------------------------------ snapshots and refs
+    async def _file(self, key: str, file_type: int) -> bytes:
+        raw = await self.repo.get(key)
+        if raw is None:
+            raise StoreError(f"{self.location}/{key}: not found")
+        return unwrap(raw, f"{self.location}/{key}", file_type)
+
+    async def read_snapshot(self, snapshot_id: str) -> Snapshot:
+        key = f"snapshots/{snapshot_id}"
+        snapshot = parse_snapshot(await self._file(key, 1), f"{self.location}/{key}")
+        if snapshot.id != snapshot_id:
+            raise MetadataError(f"{self.location}/{key}: holds snapshot {snapshot.id}, not {snapshot_id}")
+        return snapshot
+
+    async def resolve(self, ref: Ref) -> str:
+        """The snapshot id a ref points to."""
+        if ref.kind == "snapshot":
+            return ref.name
+        key = f"refs/{ref.kind}.{ref.name}/ref.json"
+        raw = await self.repo.get(key)
+        if raw is None:
+            if await self.repo.get("refs/branch.main/ref.json") is None:
+                raise StoreError(f"{self.location}: not an Icechunk repository (no "
+                                 f"refs/branch.main/ref.json)" + await self._newer_format())
+            raise StoreError(f"{self.location}: no {ref.kind} {ref.name!r} (no {key})")
+        if ref.kind == "tag" and await self.repo.get(key + ".deleted") is not None:
+            raise StoreError(f"{self.location}: tag {ref.name!r} was deleted")
+        doc = parse_json(raw, f"{self.location}/{key}")
+        snapshot = doc.get("snapshot")
+        if not isinstance(snapshot, str) or not _ID.match(snapshot):
+            raise MetadataError(f"{self.location}/{key}: 'snapshot' must be a 20-character id, "
+                                f"got {snapshot!r}")
+        return snapshot
+
+    async def _newer_format(self) -> str:
+        """A hint when the folder holds a later format (Icechunk 2 keeps its refs in ``repo``)."""
+        return (": it has a 'repo' file, the layout of Icechunk format version 2, which this "
+                "reader does not support yet" if await self.repo.get("repo") is not None else "")
+
+    async def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            if self._loading is None or self._loading.get_loop() is not asyncio.get_running_loop():
+                self._loading = asyncio.ensure_future(self._load())
+            try:
+                self._snapshot = await asyncio.shield(self._loading)
+            except BaseException:
+                if self._loading.done():
+                    self._loading = None
+                raise
+        return self._snapshot
+
+    async def _load(self) -> Snapshot:
+        return await self.read_snapshot(await self.resolve(self.ref))
+
+    async def history(self, limit: int = 100) -> list[dict]:
+        """The snapshot read and its ancestors, newest first: id, time (UTC), message."""
+        out = []
+        snapshot: Snapshot | None = await self.snapshot()
+        while snapshot is not None and len(out) < min(limit, MAX_HISTORY):
+            out.append({"id": snapshot.id, "time": snapshot.time, "message": snapshot.message})
+            snapshot = None if snapshot.parent is None else await self.read_snapshot(snapshot.parent)
+        return out
+
+    async def refs(self) -> dict[str, list[str]]:
+        """Branch and tag names, where the repository can be listed (a folder; not over HTTP)."""
+        if not self.repo.can_list:
+            return {"branches": [], "tags": []}
+        _, dirs = await self.repo.list_dir("refs/")
+        names = {"branch": [], "tag": []}
+        for d in dirs:
+            kind, _, name = d.partition(".")
+            if kind in names:
+                keys, _ = await self.repo.list_dir(f"refs/{d}/")
+                if "ref.json" in keys and "ref.json.deleted" not in keys:
+                    names[kind].append(name)
+        return {"branches": sorted(names["branch"]), "tags": sorted(names["tag"])}
+
+    # --------------------------------------------------------------------- the Zarr store
+    async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
+        snapshot = await self.snapshot()
+        if key == "zarr.json" or key.endswith("/zarr.json"):
+            node = snapshot.nodes.get("/" + key[:-len("zarr.json")].rstrip("/"))
+            return None if node is None else slice_value(node.user_data, byte_range)
+        found = self._chunk(snapshot, key)
+        if found is None:
+            return None
+        node, index = found
+        ref = await self._chunk_ref(node, index)
+        if ref is None or isinstance(ref, bytes):
+            return None if ref is None else slice_value(ref, byte_range)
+        where = f"{self.location} ({self.ref}): chunk {key!r} -> {ref.url}"
+        if ref.url.startswith("chunks/"):
+            return await read_target(self.repo, ref.url, ref.request(byte_range), where)
+        url = ref.url
+        if self.target_base is not None:
+            url = f"{self.target_base.rstrip('/')}/{url.rsplit('/', 1)[-1]}"
+            where += f" (fetched from {url})"
+        return await read_target(self.targets, url, ref.request(byte_range), where)
+
+    def _chunk(self, snapshot: Snapshot, key: str) -> tuple[NodeInfo, tuple[int, ...]] | None:
+        """The array node and chunk index of a chunk KEY (``a/c/0/1``, or other encodings)."""
+        parts = key.split("/")
+        for i in range(len(parts) - 1, -1, -1):
+            node = snapshot.nodes.get("/" + "/".join(parts[:i]))
+            if node is None or node.shape is None:
+                continue
+            rest = "/".join(parts[i:])
+            if rest == "c":
+                text = []
+            elif rest[:2] in ("c/", "c."):
+                text = rest[2:].split(rest[1])
+            else:
+                text = re.split(r"[./]", rest)
+            try:
+                index = tuple(int(t) for t in text)
+            except ValueError:
+                return None
+            return (node, index) if len(index) == len(node.shape) else None
+        return None
+
+    async def _chunk_ref(self, node: NodeInfo, index: tuple[int, ...]):
+        for manifest_id, extents in node.manifests:
+            if len(extents) == len(index) and all(a <= i < b for i, (a, b) in zip(index, extents)):
+                return (await self._manifest(manifest_id, node.node_id)).get(index)
+        return None
+
+    async def _manifest(self, manifest_id: str, node_id: bytes) -> dict:
+        entry = (manifest_id, node_id)
+        refs = self._manifests.get(entry)
+        if refs is None:
+            key = f"manifests/{manifest_id}"
+            refs = parse_manifest(await self._file(key, 2), f"{self.location}/{key}", node_id)
+            self._manifests[entry] = refs
+            while len(self._manifests) > MANIFESTS_KEPT:
+                self._manifests.popitem(last=False)
+        self._manifests.move_to_end(entry)
+        return refs
+
+    async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
+        snapshot = await self.snapshot()
+        keys = [f"{p[1:]}/zarr.json" if p != "/" else "zarr.json" for p in snapshot.nodes]
+        return split_listing(keys, prefix)
+
+    async def sizes(self, prefix: str) -> dict[str, int]:
+        """Stored sizes of the chunks of the arrays under PREFIX, from their manifests."""
+        snapshot = await self.snapshot()
+        out = {}
+        for path, node in snapshot.nodes.items():
+            key = path[1:]
+            if node.shape is None or not (key + "/").startswith(prefix) and prefix:
+                continue
+            for manifest_id, _ in node.manifests:
+                for index, ref in (await self._manifest(manifest_id, node.node_id)).items():
+                    chunk = "/".join(["c", *map(str, index)])
+                    out[f"{key}/{chunk}" if key else chunk] = (
+                        len(ref) if isinstance(ref, bytes) else ref.length or 0)
+        return out
+
+    def info(self) -> dict:
+        return {"kind": "icechunk", "ref": str(self.ref),
+                "snapshot": None if self._snapshot is None else self._snapshot.id}
+
+    def describe(self) -> str:
+        return self.location
+
