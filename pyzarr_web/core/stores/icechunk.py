@@ -124,10 +124,14 @@ def unwrap(raw: bytes, where: str, file_type: int) -> bytes:
         return body
     if compression != 1:
         raise MetadataError(f"{where}: unknown Icechunk compression {compression}")
-    try:
-        return get_backend().zstd(body, MAX_METADATA_BYTES)
-    except CodecError as e:
-        raise MetadataError(f"{where}: cannot decompress ({e})") from None
+    limit = 4 << 20  # Icechunk's zstd frames do not declare their size: grow the output as needed
+    while True:
+        try:
+            return get_backend().zstd(body, limit)
+        except CodecError as e:
+            if "exceeds" not in str(e) or limit >= MAX_METADATA_BYTES:
+                raise MetadataError(f"{where}: cannot decompress ({e})") from None
+        limit *= 8
 
 
 def parse_snapshot(buf: bytes, where: str) -> Snapshot:

@@ -1,15 +1,25 @@
-"""Kerchunk references in the product's runtime: Pyodide in Chromium reading references that
-kerchunk wrote here (NetCDF4 files combined by MultiZarrToZarr, relative targets) over real
-HTTP with Range, compared with xarray reading the same references through fsspec; requests
-counted against the ideal; Parquet references refused with what to use instead; and the
-explorer page opening a reference file from ``?store=``."""
+"""Virtual and versioned stores in the product's runtime: Pyodide in Chromium, over real HTTP
+with Range.
+
+* Kerchunk references that kerchunk wrote here (NetCDF4 files combined by MultiZarrToZarr,
+  relative targets), compared with xarray reading the same references through fsspec;
+  requests counted against the ideal; Parquet references refused with what to use instead.
+* An Icechunk repository written by the icechunk package, read at each ref and compared with
+  icechunk's own reader, its virtual chunks fetched from the served folder.
+* The explorer page opening both from ``?store=``.
+"""
 
 from __future__ import annotations
+
+import json
+from urllib.parse import quote
 
 import numpy as np
 import pytest
 import xarray as xr
+from browser_harness import unpack
 from conftest import booted_explorer, booted_harness
+from icechunk_fixtures import read_with_icechunk, write_repo, write_virtual_file
 from kerchunk_fixtures import (
     NFILES,
     TIMES,
@@ -47,7 +57,15 @@ def stores(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def harness(request, stores):
+def icechunk_repo(stores):
+    """icechunk/repo, its virtual chunks in icechunk/icv/virtual.bin; (folder, snapshot ids)."""
+    folder = stores[0] / "icechunk"
+    _, chunks_at = write_virtual_file(folder / "icv")
+    return folder, write_repo(folder / "repo", folder / "icv", chunks_at)
+
+
+@pytest.fixture(scope="module")
+def harness(request, stores, icechunk_repo):
     with booted_harness(request, stores[0]) as h:
         yield h
 
@@ -104,3 +122,50 @@ def test_explorer_page_opens_a_reference_file(browser, http_server, stores):
         first = expected["temp"].values[0]
         assert state["view"]["min"] == pytest.approx(float(first.min()))
         assert state["view"]["mean"] == pytest.approx(float(first.mean()), rel=1e-5)
+
+
+# --------------------------------------------------------------------------------- Icechunk
+
+
+@pytest.mark.parametrize("ref, theirs", [("main", {"branch": "main"}), ("tag:v1", {"tag": "v1"}),
+                                         ("dev", {"branch": "dev"}), ("snapshot:first", None)])
+def test_icechunk_refs_in_the_browser_equal_icechunk(harness, icechunk_repo, ref, theirs):
+    folder, ids = icechunk_repo
+    if theirs is None:
+        ref, theirs = f"snapshot:{ids['first']}", {"snapshot_id": ids["first"]}
+    expected = read_with_icechunk(folder / "repo", folder / "icv", **theirs)
+    url = f"icechunk:{harness.store_url('icechunk/repo')}"
+    base = harness.store_url("icechunk/icv")
+    for name, value in expected.items():
+        out = harness.call("h_read", url, name, [[]], ref=ref, target_base=base)
+        result = out["results"][0]
+        assert "ok" in result, result
+        np.testing.assert_array_equal(unpack(result["ok"]), value, err_msg=f"{ref} {name}")
+    info = json.loads(harness.run(f"_h = await Hierarchy.open(open_store({url + '#ref=' + ref!r}))\n"
+                                  f"import json\njson.dumps(_h.store.info())"))
+    snapshot = {"main": ids["second"], "dev": ids["dev edit"]}.get(ref, ids["first"])
+    assert info == {"kind": "icechunk", "ref": ref, "snapshot": snapshot}
+
+
+def test_icechunk_errors_in_the_browser(harness):
+    url = f"icechunk:{harness.store_url('icechunk/repo')}"
+    code = ("_e = 'no error'\ntry:\n    _h = await Hierarchy.open(open_store({url!r}, ref={ref!r}))\n"
+            "    await (await _h.array('virt')).read()\n"
+            "except Exception as e:\n    _e = f'{{type(e).__name__}}: {{e}}'\n_e")
+    missing = harness.run(code.format(url=url, ref="tag:nope"))
+    assert missing.startswith("StoreError:") and "no tag 'nope'" in missing, missing
+    local = harness.run(code.format(url=url, ref="main"))
+    assert "chunk 'virt/c/" in local and "a local file cannot be read here" in local, local
+
+
+def test_explorer_page_opens_an_icechunk_repository(browser, http_server, stores, icechunk_repo):
+    folder, ids = icechunk_repo
+    expected = read_with_icechunk(folder / "repo", folder / "icv", tag="v1")["a"]
+    base = http_server.add_store(folder)
+    store = quote(f"icechunk:{base}/repo#ref=tag:v1&target_base={base}/icv", safe=":/")
+    with booted_explorer(browser, http_server, f"store={store}&path=a") as page:
+        state = page.evaluate("() => window.zarrExplorer.whenIdle().then(() => window.zarrExplorer.state())")
+        assert state["status"] != "error", state
+        assert state["shape"] == list(expected.shape)
+        assert state["view"]["min"] == pytest.approx(float(expected.min()))
+        assert state["view"]["mean"] == pytest.approx(float(expected.mean()), rel=1e-5)
