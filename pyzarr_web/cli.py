@@ -31,7 +31,8 @@ def build(out: Path | None) -> None:
               help="Built site to serve (default: dist/, built if missing).")
 @click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
 def serve(stores: tuple[Path, ...], port: int, host: str, site: Path | None, no_browser: bool) -> None:
-    """Serve the built site and local Zarr stores (directories or .zip) for offline viewing."""
+    """Serve the built site and local stores (Zarr directories or .zip, Kerchunk reference files
+    with their folder, Icechunk repositories) for offline viewing."""
     from pyzarr_web import serve as server
 
     server.serve(list(stores), host=host, port=port, site=site, open_browser=not no_browser)
