@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .core import Hierarchy, Node, ZarrError, open_store, parse_selection
+from .core import Hierarchy, Node, ZarrError, open_store, parse_selection, store_kind
 from .core.conventions import (
     Georef,
     Multiscale,
@@ -107,14 +107,6 @@ def _cf_georefs(nodes: list[Node]) -> dict[str, Georef]:
     return out
 
 
-def _store_line(info: dict) -> str | None:
-    """A first line naming a virtual store's kind (and version), none for plain Zarr."""
-    if info["kind"] == "zarr":
-        return None
-    version = f" at {info['ref']} (snapshot {info['snapshot']})" if info.get("snapshot") else ""
-    return f"[{info['kind']} store{version}]"
-
-
 def tree(source: str, as_json: bool = False, **options) -> None:
     try:
         h, nodes, multiscales = asyncio.run(_tree(source, **options))
@@ -127,9 +119,9 @@ def tree(source: str, as_json: bool = False, **options) -> None:
                                                    georefs.get(n.path)) for n in nodes]},
                               default=str))
     else:
-        header = _store_line(h.store.info())
-        if header:
-            click.echo(safe(header))
+        kind = store_kind(h.store.info())
+        if kind:
+            click.echo(safe(f"[{kind}]"))
         marks = _marks(multiscales)
         for n in nodes:
             click.echo(safe(_line(n, marks.get(n.path, ""))))

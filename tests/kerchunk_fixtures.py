@@ -9,6 +9,7 @@ fsspec's ``LazyReferenceMapper`` (what ``kerchunk.df.refs_to_dataframe`` uses).
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import fsspec
@@ -65,7 +66,11 @@ def single_refs(root: Path, name: str, url: str) -> dict:
 
 
 def multi_refs(singles: list[dict]) -> dict:
-    return MultiZarrToZarr(singles, concat_dims=["time"], identical_dims=["flag"]).translate()
+    """MultiZarrToZarr along time, in a thread of its own: it runs an event loop, and in the
+    browser tests Playwright's already runs in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: MultiZarrToZarr(singles, concat_dims=["time"],
+                                                   identical_dims=["flag"]).translate()).result()
 
 
 def write_json(path: Path, refs: dict) -> Path:

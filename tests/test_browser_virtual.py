@@ -119,6 +119,7 @@ def test_explorer_page_opens_a_reference_file(browser, http_server, stores):
         state = page.evaluate("() => window.zarrExplorer.whenIdle().then(() => window.zarrExplorer.state())")
         assert state["status"] != "error", state
         assert state["shape"] == [TIMES * NFILES, 30, 40]
+        page.get_by_text("Kerchunk references", exact=True).wait_for()  # the store's kind is shown
         first = expected["temp"].values[0]
         assert state["view"]["min"] == pytest.approx(float(first.min()))
         assert state["view"]["mean"] == pytest.approx(float(first.mean()), rel=1e-5)
@@ -167,5 +168,6 @@ def test_explorer_page_opens_an_icechunk_repository(browser, http_server, stores
         state = page.evaluate("() => window.zarrExplorer.whenIdle().then(() => window.zarrExplorer.state())")
         assert state["status"] != "error", state
         assert state["shape"] == list(expected.shape)
+        page.get_by_text(f"Icechunk repository at tag:v1 (snapshot {ids['first']})", exact=True).wait_for()
         assert state["view"]["min"] == pytest.approx(float(expected.min()))
         assert state["view"]["mean"] == pytest.approx(float(expected.mean()), rel=1e-5)

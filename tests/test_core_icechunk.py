@@ -133,7 +133,7 @@ def test_cli(repo, tmp_path):
     assert out["store"] == {"kind": "icechunk", "ref": "tag:v1", "snapshot": ids["first"]}
     assert sorted(n["path"] for n in out["nodes"]) == ["", "a", "x"]
     text = CliRunner().invoke(main, ["tree", f"icechunk:{path}"]).output
-    assert text.splitlines()[0] == f"[icechunk store at main (snapshot {ids['second']})]"
+    assert text.splitlines()[0] == f"[Icechunk repository at main (snapshot {ids['second']})]"
     npy = tmp_path / "a.npy"
     result = CliRunner().invoke(main, ["cat", str(path), "a", "--select", "25:45,5:15", "--out", npy,
                                        "--ref", "dev"])

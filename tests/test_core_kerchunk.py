@@ -355,7 +355,7 @@ def test_cli_tree_and_cat(data, served, tmp_path):
         assert out["store"] == {"kind": "kerchunk", "ref": None, "snapshot": None}
         assert {n["path"]: n.get("shape") for n in out["nodes"]}["temp"] == [TIMES * NFILES, *SHAPE[1:]]
     text = CliRunner().invoke(main, ["tree", str(path)]).output
-    assert text.splitlines()[0] == "[kerchunk store]"
+    assert text.splitlines()[0] == "[Kerchunk references]"
     npy = tmp_path / "slice.npy"
     result = CliRunner().invoke(main, ["cat", str(path), "temp", "--select", "5,:,3:9", "--out", npy,
                                        "--target-base", base])

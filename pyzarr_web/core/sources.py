@@ -171,3 +171,14 @@ def open_store(source: str, *, target_base: str | None = None, ref: str | None =
     targets = BatchingStore(CoalescingStore(LimitedStore(_url_store(parsed), concurrency), max_gap))
     repo = LimitedStore(_plain_store(parsed.location), concurrency) if parsed.kind == "icechunk" else None
     return CoalescingStore(CachedStore(_virtual(parsed, targets, repo), cache_bytes), max_gap)
+
+
+def store_kind(info: dict) -> str | None:
+    """What a virtual or versioned store is, for people (``Store.info()`` in words); None for
+    a plain Zarr store."""
+    if info.get("kind") == "kerchunk":
+        return "Kerchunk references"
+    if info.get("kind") == "icechunk":
+        snapshot = f" (snapshot {info['snapshot']})" if info.get("snapshot") else ""
+        return f"Icechunk repository at {info.get('ref')}{snapshot}"
+    return None
