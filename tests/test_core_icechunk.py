@@ -235,3 +235,24 @@ def test_the_fixture_has_inline_native_and_virtual_chunks(repo):
     kinds = {name: {type(r).__name__ if isinstance(r, bytes) else r.url.split(":")[0].split("/")[0]
                     for r in run(refs(name))} for name in ("a", "x", "virt")}
     assert kinds == {"a": {"chunks"}, "x": {"bytes"}, "virt": {"file"}}
+
+
+def test_where_chunks_live_and_stored_sizes(repo):
+    path, _, folder, _, _ = repo
+    store = _icechunk(str(path))
+    files = run(store.chunk_files("virt/"))
+    assert files == {f"file://{folder.resolve()}/virtual.bin": (4, 4 * 80)}
+    everything = run(store.chunk_files(""))
+    assert everything[f"{path}/chunks/"][0] == 6 and everything["inline"][0] == 1  # "x", compressed
+    h = run(Hierarchy.open(open_store(str(path))))
+    assert run(h.store.chunk_files("virt/")) == files  # through the wrappers
+    assert run(run(h.array("a")).stored_bytes()) == everything[f"{path}/chunks/"][1]
+
+
+def test_a_format_2_repository_is_refused_clearly(tmp_path):
+    """Icechunk 2 keeps branches and tags in a ``repo`` file (no refs/ folder)."""
+    (tmp_path / "snapshots").mkdir()
+    (tmp_path / "repo").write_bytes(b"ICE\xf0\x9f\xa7\x8aCHUNK" + b" " * 24 + b"\x02\x06\x01")
+    assert parse_source(str(tmp_path)).kind == "icechunk"
+    with pytest.raises(StoreError, match="layout of Icechunk format version 2, which this reader does not"):
+        run(Hierarchy.open(open_store(str(tmp_path))))

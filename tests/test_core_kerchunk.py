@@ -365,3 +365,16 @@ def test_cli_tree_and_cat(data, served, tmp_path):
     np.testing.assert_array_equal(np.load(npy), expected["temp"].values[5, :, 3:9])
     failed = CliRunner().invoke(main, ["cat", str(path), "temp", "--out", npy])
     assert failed.exit_code == 1 and "reference 'temp/" in failed.output and "/moved/part" in failed.output
+
+
+def test_where_chunks_live(data):
+    root, names, _ = data
+    refs = multi_refs([single_refs(root, n, n) for n in names])
+    path = write_json(root / "where.json", refs)
+    h = run(Hierarchy.open(open_store(str(path))))
+    files = run(h.store.chunk_files("temp/"))
+    expected = {}
+    for url, _, length in (v for v in chunk_refs(refs, "temp").values()):
+        count, size = expected.get(str(root / url), (0, 0))
+        expected[str(root / url)] = (count + 1, size + length)
+    assert files == expected and len(files) == NFILES

@@ -98,7 +98,12 @@ def _fragment_options(text: str, fragment: str) -> dict:
 
 
 def _is_icechunk(location: str) -> bool:
-    return not IN_BROWSER and os.path.isfile(os.path.join(location, "refs", "branch.main", "ref.json"))
+    """A local folder laid out as an Icechunk repository (format 1: its main branch's ref file;
+    format 2, refused later with a clear message: a ``repo`` file beside ``snapshots/``)."""
+    if IN_BROWSER:
+        return False
+    return os.path.isfile(os.path.join(location, "refs", "branch.main", "ref.json")) or (
+        os.path.isfile(os.path.join(location, "repo")) and os.path.isdir(os.path.join(location, "snapshots")))
 
 
 def _is_kerchunk(location: str, name: str) -> bool:

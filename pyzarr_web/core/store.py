@@ -110,6 +110,11 @@ class Store:
         "kerchunk", "icechunk"), and for versioned stores the ``ref`` and ``snapshot`` read."""
         return {"kind": "zarr", "ref": None, "snapshot": None}
 
+    async def chunk_files(self, prefix: str) -> dict[str, tuple[int, int]] | None:
+        """For a virtual store, where the chunks under ``prefix`` live: each file's URL ->
+        (chunks, bytes referenced). None for stores that hold their chunks themselves."""
+        return None
+
 
 class WrapperStore(Store):
     """A store around another; delegates everything it does not override. ``get_ranges`` goes
@@ -133,6 +138,16 @@ class WrapperStore(Store):
 
     def info(self) -> dict:
         return self.inner.info()
+
+    async def chunk_files(self, prefix: str) -> dict[str, tuple[int, int]] | None:
+        return await self.inner.chunk_files(prefix)
+
+
+def base_store(store: Store) -> Store:
+    """The store under every wrapper (e.g. an IcechunkStore, for its history and refs)."""
+    while isinstance(store, WrapperStore):
+        store = store.inner
+    return store
 
 
 def split_listing(keys, prefix: str) -> tuple[list[str], list[str]]:

@@ -345,19 +345,37 @@ class IcechunkStore(Store):
         keys = [f"{p[1:]}/zarr.json" if p != "/" else "zarr.json" for p in snapshot.nodes]
         return split_listing(keys, prefix)
 
-    async def sizes(self, prefix: str) -> dict[str, int]:
-        """Stored sizes of the chunks of the arrays under PREFIX, from their manifests."""
+    async def _all_refs(self, prefix: str):
+        """(array key, chunk index, reference) of every chunk of the arrays under PREFIX."""
         snapshot = await self.snapshot()
-        out = {}
         for path, node in snapshot.nodes.items():
             key = path[1:]
-            if node.shape is None or not (key + "/").startswith(prefix) and prefix:
+            if node.shape is None or (prefix and not (key + "/").startswith(prefix)):
                 continue
             for manifest_id, _ in node.manifests:
                 for index, ref in (await self._manifest(manifest_id, node.node_id)).items():
-                    chunk = "/".join(["c", *map(str, index)])
-                    out[f"{key}/{chunk}" if key else chunk] = (
-                        len(ref) if isinstance(ref, bytes) else ref.length or 0)
+                    yield key, index, ref
+
+    async def sizes(self, prefix: str) -> dict[str, int]:
+        """Stored sizes of the chunks of the arrays under PREFIX, from their manifests."""
+        out = {}
+        async for key, index, ref in self._all_refs(prefix):
+            chunk = "/".join(["c", *map(str, index)])
+            out[f"{key}/{chunk}" if key else chunk] = len(ref) if isinstance(ref, bytes) else ref.length or 0
+        return out
+
+    async def chunk_files(self, prefix: str) -> dict[str, tuple[int, int]]:
+        """Virtual chunks' files; native chunks count under the repository's ``chunks/``, inline
+        ones under "inline"."""
+        out: dict[str, tuple[int, int]] = {}
+        async for _, _, ref in self._all_refs(prefix):
+            if isinstance(ref, bytes):
+                where, size = "inline", len(ref)
+            else:
+                where = f"{self.location}/chunks/" if ref.url.startswith("chunks/") else ref.url
+                size = ref.length or 0
+            count, total = out.get(where, (0, 0))
+            out[where] = (count + 1, total + size)
         return out
 
     def info(self) -> dict:

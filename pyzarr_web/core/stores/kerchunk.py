@@ -358,6 +358,18 @@ class KerchunkStore(Store):
                     out[key] = ref.length
         return out
 
+    async def chunk_files(self, prefix: str) -> dict[str, tuple[int, int]]:
+        refs = await self.references()
+        out: dict[str, tuple[int, int]] = {}
+        for key in refs.names():
+            if key.startswith(prefix) and not key.rsplit("/", 1)[-1].startswith((".z", "zarr.json")):
+                ref = await refs.lookup(key)
+                if isinstance(ref, Target):
+                    url = self.resolve(ref.url)
+                    count, size = out.get(url, (0, 0))
+                    out[url] = (count + 1, size + (ref.length or 0))
+        return out
+
     def info(self) -> dict:
         return {"kind": "kerchunk", "ref": None, "snapshot": None}
 
