@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -162,6 +163,25 @@ def test_parquet_references(data, tmp_path):
     expected = reference_dataset(write_json(tmp_path / "same.json", refs))
     for name in expected.variables:
         np.testing.assert_array_equal(ours[name], expected[name].values, err_msg=name)
+
+
+@pytest.mark.parametrize("hidden", [["pyarrow.parquet"], ["pyarrow.parquet", "fastparquet"]])
+def test_parquet_readers(data, tmp_path, monkeypatch, hidden):
+    """Without pyarrow, fastparquet reads the records; without either, the error says what to
+    use instead (as in the browser)."""
+    root, names, _ = data
+    refs = multi_refs([single_refs(root, n, str(root / n)) for n in names])
+    folder = write_parquet(tmp_path / "refs.parq", refs, record_size=5)
+    for module in hidden:
+        monkeypatch.setitem(sys.modules, module, None)  # import raises ImportError
+    if len(hidden) == 1:
+        ours = run(read_all(str(folder)))
+        expected = reference_dataset(write_json(tmp_path / "same.json", refs))
+        np.testing.assert_array_equal(ours["temp"], expected["temp"].values)
+    else:
+        with pytest.raises(StoreError, match=r"temp/refs\.0\.parq: Kerchunk Parquet references cannot be "
+                                             r"read here.*Use Kerchunk JSON"):
+            run(read_all(str(folder)))
 
 
 # ------------------------------------------------------------------------------------- HTTP

@@ -278,7 +278,8 @@ def _read_parquet(raw: bytes, where: str) -> dict[str, list]:
         frame = fastparquet.ParquetFile(io.BytesIO(raw)).to_pandas()
     except Exception as e:
         raise MetadataError(f"{where}: cannot read Parquet ({e})") from None
-    return {c: [None if v != v else v for v in frame[c].tolist()] for c in frame.columns}
+    return {c: [None if missing else v for v, missing in zip(frame[c].tolist(), frame[c].isna().tolist())]
+            for c in frame.columns}
 
 
 def _join(location: str, name: str) -> str:
