@@ -12,6 +12,8 @@ with Range.
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
@@ -146,6 +148,20 @@ def test_icechunk_refs_in_the_browser_equal_icechunk(harness, icechunk_repo, ref
                                   f"import json\njson.dumps(_h.store.info())"))
     snapshot = {"main": ids["second"], "dev": ids["dev edit"]}.get(ref, ids["first"])
     assert info == {"kind": "icechunk", "ref": ref, "snapshot": snapshot}
+
+
+def test_icechunk_format_2_in_the_browser(harness):
+    """The format-2 repository icechunk 2.3 wrote (tests/data/icechunk-v2), at each ref."""
+    data = Path(__file__).parent / "data" / "icechunk-v2"
+    shutil.copytree(data, harness.stores_root / "icechunk-v2", dirs_exist_ok=True)
+    expected = dict(np.load(data / "expected.npz"))
+    url = f"icechunk:{harness.store_url('icechunk-v2/repo')}"
+    for key, value in expected.items():
+        ref, name = key.split("|")
+        out = harness.call("h_read", url, name, [[]], ref=ref, target_base=harness.store_url("icechunk-v2/icv"))
+        result = out["results"][0]
+        assert "ok" in result, result
+        np.testing.assert_array_equal(unpack(result["ok"]), value, err_msg=key)
 
 
 def test_icechunk_errors_in_the_browser(harness):

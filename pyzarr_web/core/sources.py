@@ -5,8 +5,9 @@ A source is an http(s) URL, a directory or a .zip (in the browser also any URL f
 e.g. ``/data/x.zarr``), or a virtual or versioned store: a Kerchunk reference file (``*.json``
 other than ``zarr.json``) or Parquet reference folder (``*.parq``, or a folder whose
 ``.zmetadata`` has a ``record_size``), an Icechunk repository (a folder with
-``refs/branch.main/ref.json``). A ``kerchunk:`` or ``icechunk:`` prefix forces the kind (an
-Icechunk repository over HTTP needs it: HTTP cannot look into a folder). Options may follow the
+``refs/branch.main/ref.json``, or a ``repo`` file beside ``snapshots/``). A ``kerchunk:`` or
+``icechunk:`` prefix forces the kind (an Icechunk repository over HTTP needs it: HTTP cannot
+look into a folder). Options may follow the
 location after ``#`` (``refs.json#target_base=https://mirror/data/``, ``repo#ref=tag:v1``), so a
 single URL parameter can carry them.
 
@@ -99,7 +100,7 @@ def _fragment_options(text: str, fragment: str) -> dict:
 
 def _is_icechunk(location: str) -> bool:
     """A local folder laid out as an Icechunk repository (format 1: its main branch's ref file;
-    format 2, refused later with a clear message: a ``repo`` file beside ``snapshots/``)."""
+    format 2: a ``repo`` file beside ``snapshots/``)."""
     if IN_BROWSER:
         return False
     return os.path.isfile(os.path.join(location, "refs", "branch.main", "ref.json")) or (

@@ -99,6 +99,16 @@ class Table:
         _slice(self.buf, start, n * size, f"field {field}")
         return [struct.unpack_from("<" + fmt, self.buf, start + i * size) for i in range(n)]
 
+    @staticmethod
+    def string_at(buf, at: int, what: str) -> str:
+        """The string an offset at AT points to (an element of a vector of strings)."""
+        pos = at + _unpack("<I", buf, at, what)
+        n = _unpack("<I", buf, pos, what)
+        try:
+            return _slice(buf, pos + 4, n, what).decode()
+        except UnicodeDecodeError:
+            raise FlatBufferError(f"{what}: not UTF-8 text") from None
+
     def tables(self, field: int) -> list[Table]:
         start, n = self.vector_length(field)
         _slice(self.buf, start, 4 * n, f"field {field}")

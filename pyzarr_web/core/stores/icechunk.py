@@ -1,9 +1,13 @@
 """Icechunk repositories, read-only, as a Zarr v3 store at one branch, tag or snapshot.
 
-Written from the Icechunk specification, version 1 (the on-disk format of Icechunk 1.x):
+Written from the Icechunk specification, versions 1 (Icechunk 1.x) and 2 (Icechunk 2.x):
 
-* ``refs/branch.NAME/ref.json`` and ``refs/tag.NAME/ref.json`` hold ``{"snapshot": ID}``;
-  a deleted tag also has ``ref.json.deleted``;
+* version 1: ``refs/branch.NAME/ref.json`` and ``refs/tag.NAME/ref.json`` hold
+  ``{"snapshot": ID}`` (a deleted tag also has ``ref.json.deleted``), and each snapshot names
+  its parent;
+* version 2: one ``repo`` file (FlatBuffers ``repo.fbs``, file type 6) lists the branches and
+  tags (each an index into its list of snapshots), the deleted tags, and every snapshot with
+  its parent, time and message;
 * ``snapshots/ID``, ``manifests/ID`` and ``chunks/ID`` are named by 12-byte ids in Crockford
   base 32;
 * snapshot and manifest files start with a 39-byte header (magic ``ICE🧊CHUNK``, 24 bytes of
@@ -17,7 +21,8 @@ Written from the Icechunk specification, version 1 (the on-disk format of Icechu
 Keys are those of the Zarr v3 store the repository holds (``a/b/zarr.json``, ``a/b/c/0/1``).
 Virtual chunks can be read from elsewhere (files moved or mirrored, or served over HTTP):
 ``target_base`` replaces the folder of each virtual chunk's file.
-Every problem names the file and what was wrong; a format version other than 1 is refused.
+Every problem names the file and what was wrong; a format version other than 1 and 2 is refused,
+and so are version 2's dictionary-compressed virtual chunk locations (not written by default).
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ from .urls import Target, read_target
 
 MAGIC = "ICE🧊CHUNK".encode()
 HEADER_BYTES = len(MAGIC) + 24 + 3
-SPEC_VERSIONS = {1}
-FILE_TYPES = {1: "snapshot", 2: "manifest", 3: "attributes", 4: "transaction log", 5: "chunk"}
+SPEC_VERSIONS = {1, 2}
+FILE_TYPES = {1: "snapshot", 2: "manifest", 3: "attributes", 4: "transaction log", 5: "chunk",
+              6: "repo info"}
 #: largest snapshot or manifest accepted, decompressed
 MAX_METADATA_BYTES = 256 << 20
 #: manifests kept decoded at once
@@ -91,7 +97,7 @@ class NodeInfo:
     path: str  # "/" or "/a/b"
     user_data: bytes
     node_id: bytes = b""
-    shape: list[tuple[int, int]] | None = None  # (length, chunk length) per dimension; None: a group
+    shape: list[tuple[int, int]] | None = None  # one (length, chunking) per dimension; None: a group
     manifests: list[tuple[str, list[tuple[int, int]]]] = field(default_factory=list)
 
 
@@ -115,7 +121,7 @@ def unwrap(raw: bytes, where: str, file_type: int) -> bytes:
     version, kind, compression = raw[HEADER_BYTES - 3:HEADER_BYTES]
     if version not in SPEC_VERSIONS:
         raise MetadataError(f"{where}: Icechunk format version {version}, but this reader knows "
-                            f"version 1 only (the format of Icechunk 1.x)")
+                            f"versions 1 and 2 (the formats of Icechunk 1.x and 2.x)")
     if kind != file_type:
         raise MetadataError(f"{where}: an Icechunk {FILE_TYPES.get(kind, f'type-{kind}')} file "
                             f"where a {FILE_TYPES[file_type]} was expected")
@@ -144,7 +150,8 @@ def parse_snapshot(buf: bytes, where: str) -> Snapshot:
             kind = node.scalar(3, "B")
             if kind == 1:  # ArrayNodeData
                 data = node.table(4)
-                info.shape = data.structs(0, "QQ")
+                info.shape = data.structs(0, "QQ") or [  # version 2: (length, number of chunks)
+                    (d.scalar(0, "Q"), d.scalar(1, "I")) for d in data.tables(3)]
                 info.manifests = [(encode_id(m.struct_bytes(0, 12) or b""), m.structs(1, "II"))
                                   for m in data.tables(2)]
             elif kind != 2:
@@ -156,6 +163,44 @@ def parse_snapshot(buf: bytes, where: str) -> Snapshot:
                         root.scalar(3, "Q"), root.string(4) or "", nodes)
     except FlatBufferError as e:
         raise MetadataError(f"{where}: corrupt snapshot ({e})") from None
+
+
+@dataclass
+class RepoInfo:
+    """The ``repo`` file of format version 2: refs and the snapshot tree."""
+
+    branches: dict[str, str]
+    tags: dict[str, str]
+    deleted_tags: set[str]
+    snapshots: dict[str, tuple[str | None, int, str]]  # id -> (parent id, flushed_at, message)
+
+
+def parse_repo_info(buf: bytes, where: str) -> RepoInfo:
+    try:
+        root = Table.root(buf, where)
+        entries = root.tables(4)
+        ids = [encode_id(e.struct_bytes(0, 12) or b"") for e in entries]
+        snapshots = {}
+        for i, e in enumerate(entries):
+            parent = e.scalar(1, "i")  # the parent's index in this list; -1: none
+            if not -1 <= parent < len(ids) or parent == i:
+                raise FlatBufferError(f"snapshot {ids[i]}: parent index {parent} out of range")
+            snapshots[ids[i]] = (None if parent < 0 else ids[parent], e.scalar(2, "Q"), e.string(3) or "")
+
+        def refs(field: int) -> dict[str, str]:
+            out = {}
+            for r in root.tables(field):
+                index = r.scalar(1, "I")
+                if index >= len(ids):
+                    raise FlatBufferError(f"ref {r.string(0)!r}: snapshot index {index} out of range")
+                out[r.string(0)] = ids[index]
+            return out
+
+        start, n = root.vector_length(3)
+        deleted = {Table.string_at(buf, start + 4 * i, where) for i in range(n)}
+        return RepoInfo(refs(2), refs(1), deleted, snapshots)
+    except FlatBufferError as e:
+        raise MetadataError(f"{where}: corrupt repo info ({e})") from None
 
 
 def parse_manifest(buf: bytes, where: str, node_id: bytes) -> dict[tuple[int, ...], bytes | Target]:
@@ -177,6 +222,9 @@ def parse_manifest(buf: bytes, where: str, node_id: bytes) -> dict[tuple[int, ..
                     out[index] = Target(f"chunks/{encode_id(chunk_id)}", offset, length)
                 elif (location := ref.string(5)) is not None:
                     out[index] = Target(location, offset, length)
+                elif ref.has(8):
+                    raise FlatBufferError(f"chunk {index}: its virtual location is compressed with the "
+                                          f"manifest's zstd dictionary, which this reader does not support")
                 else:
                     raise FlatBufferError(f"chunk {index}: neither inline, native nor virtual")
     except FlatBufferError as e:
@@ -199,6 +247,7 @@ class IcechunkStore(Store):
         self.ref = Ref.parse(ref)
         self.location = location or repo.describe()
         self._snapshot: Snapshot | None = None
+        self._info: RepoInfo | None | bool = False  # False: not read yet; None: format 1
         self._loading: asyncio.Future | None = None
         self._manifests: OrderedDict[tuple[str, bytes], dict] = OrderedDict()
 
@@ -216,16 +265,35 @@ class IcechunkStore(Store):
             raise MetadataError(f"{self.location}/{key}: holds snapshot {snapshot.id}, not {snapshot_id}")
         return snapshot
 
+    async def repo_info(self) -> RepoInfo | None:
+        """Format 2's ``repo`` file, or None for a format-1 repository (no such file)."""
+        if self._info is False:
+            raw = await self.repo.get("repo")
+            self._info = None if raw is None else parse_repo_info(
+                unwrap(raw, f"{self.location}/repo", 6), f"{self.location}/repo")
+        return self._info
+
     async def resolve(self, ref: Ref) -> str:
         """The snapshot id a ref points to."""
+        info = await self.repo_info()
         if ref.kind == "snapshot":
+            if info is not None and ref.name not in info.snapshots:
+                raise StoreError(f"{self.location}: no snapshot {ref.name} in the repository")
             return ref.name
+        if info is not None:
+            names = info.branches if ref.kind == "branch" else info.tags
+            if ref.kind == "tag" and ref.name in info.deleted_tags:
+                raise StoreError(f"{self.location}: tag {ref.name!r} was deleted")
+            if ref.name not in names:
+                raise StoreError(f"{self.location}: no {ref.kind} {ref.name!r} (the repository has "
+                                 f"{', '.join(sorted(names)) or 'none'})")
+            return names[ref.name]
         key = f"refs/{ref.kind}.{ref.name}/ref.json"
         raw = await self.repo.get(key)
         if raw is None:
             if await self.repo.get("refs/branch.main/ref.json") is None:
-                raise StoreError(f"{self.location}: not an Icechunk repository (no "
-                                 f"refs/branch.main/ref.json)" + await self._newer_format())
+                raise StoreError(f"{self.location}: not an Icechunk repository (no repo file and "
+                                 f"no refs/branch.main/ref.json)")
             raise StoreError(f"{self.location}: no {ref.kind} {ref.name!r} (no {key})")
         if ref.kind == "tag" and await self.repo.get(key + ".deleted") is not None:
             raise StoreError(f"{self.location}: tag {ref.name!r} was deleted")
@@ -235,11 +303,6 @@ class IcechunkStore(Store):
             raise MetadataError(f"{self.location}/{key}: 'snapshot' must be a 20-character id, "
                                 f"got {snapshot!r}")
         return snapshot
-
-    async def _newer_format(self) -> str:
-        """A hint when the folder holds a later format (Icechunk 2 keeps its refs in ``repo``)."""
-        return (": it has a 'repo' file, the layout of Icechunk format version 2, which this "
-                "reader does not support yet" if await self.repo.get("repo") is not None else "")
 
     async def snapshot(self) -> Snapshot:
         if self._snapshot is None:
@@ -254,19 +317,35 @@ class IcechunkStore(Store):
         return self._snapshot
 
     async def _load(self) -> Snapshot:
-        return await self.read_snapshot(await self.resolve(self.ref))
+        snapshot = await self.read_snapshot(await self.resolve(self.ref))
+        info = await self.repo_info()
+        if info is not None:  # format 2 keeps the parent in the repo file
+            snapshot.parent = info.snapshots[snapshot.id][0]
+        return snapshot
 
     async def history(self, limit: int = 100) -> list[dict]:
         """The snapshot read and its ancestors, newest first: id, time (UTC), message."""
         out = []
         snapshot: Snapshot | None = await self.snapshot()
+        info = await self.repo_info()
         while snapshot is not None and len(out) < min(limit, MAX_HISTORY):
             out.append({"id": snapshot.id, "time": snapshot.time, "message": snapshot.message})
-            snapshot = None if snapshot.parent is None else await self.read_snapshot(snapshot.parent)
+            if snapshot.parent is None:
+                snapshot = None
+            elif info is not None:
+                parent, flushed_at, message = info.snapshots[snapshot.parent]
+                snapshot = Snapshot(snapshot.parent, parent, flushed_at, message, {})
+            else:
+                snapshot = await self.read_snapshot(snapshot.parent)
         return out
 
     async def refs(self) -> dict[str, list[str]]:
-        """Branch and tag names, where the repository can be listed (a folder; not over HTTP)."""
+        """Branch and tag names: from the repo file (format 2), else where the repository can be
+        listed (format 1 in a folder; not over HTTP)."""
+        info = await self.repo_info()
+        if info is not None:
+            return {"branches": sorted(info.branches),
+                    "tags": sorted(set(info.tags) - info.deleted_tags)}
         if not self.repo.can_list:
             return {"branches": [], "tags": []}
         _, dirs = await self.repo.list_dir("refs/")
