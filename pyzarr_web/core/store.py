@@ -80,6 +80,29 @@ def key_segments(key: str, where: str) -> list[str]:
     return key.split("/")
 
 
+class Once:
+    """An async value computed on first use and shared by the callers that ask meanwhile (a
+    virtual store's references, a repository's snapshot); computed again after a failure, since
+    the file may come back. ``value`` is None until it is known."""
+
+    def __init__(self, make):
+        self._make = make
+        self._task: asyncio.Future | None = None
+        self.value = None
+
+    async def __call__(self):
+        if self.value is None:
+            if self._task is None or self._task.get_loop() is not asyncio.get_running_loop():
+                self._task = asyncio.ensure_future(self._make())
+            try:
+                self.value = await asyncio.shield(self._task)
+            except BaseException:
+                if self._task.done():
+                    self._task = None
+                raise
+        return self.value
+
+
 class Store:
     """Base class: subclasses implement :meth:`get` and, if they can, :meth:`list_dir`."""
 

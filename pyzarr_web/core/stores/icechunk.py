@@ -27,7 +27,6 @@ and so are version 2's dictionary-compressed virtual chunk locations (not writte
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from datetime import UTC, datetime
 from ..codecs.backends import get_backend
 from ..errors import CodecError, MetadataError, StoreError
 from ..metadata.documents import parse_json
-from ..store import ByteRequest, Store, slice_value, split_listing
+from ..store import ByteRequest, Once, Store, slice_value, split_listing
 from .flatbuf import FlatBufferError, Table
 from .urls import Target, read_target
 
@@ -246,9 +245,8 @@ class IcechunkStore(Store):
         self.target_base = target_base
         self.ref = Ref.parse(ref)
         self.location = location or repo.describe()
-        self._snapshot: Snapshot | None = None
+        self.snapshot = Once(self._load)
         self._info: RepoInfo | None | bool = False  # False: not read yet; None: format 1
-        self._loading: asyncio.Future | None = None
         self._manifests: OrderedDict[tuple[str, bytes], dict] = OrderedDict()
 
     # ------------------------------------------------------------------ snapshots and refs
@@ -303,18 +301,6 @@ class IcechunkStore(Store):
             raise MetadataError(f"{self.location}/{key}: 'snapshot' must be a 20-character id, "
                                 f"got {snapshot!r}")
         return snapshot
-
-    async def snapshot(self) -> Snapshot:
-        if self._snapshot is None:
-            if self._loading is None or self._loading.get_loop() is not asyncio.get_running_loop():
-                self._loading = asyncio.ensure_future(self._load())
-            try:
-                self._snapshot = await asyncio.shield(self._loading)
-            except BaseException:
-                if self._loading.done():
-                    self._loading = None
-                raise
-        return self._snapshot
 
     async def _load(self) -> Snapshot:
         snapshot = await self.read_snapshot(await self.resolve(self.ref))
@@ -459,7 +445,7 @@ class IcechunkStore(Store):
 
     def info(self) -> dict:
         return {"kind": "icechunk", "ref": str(self.ref),
-                "snapshot": None if self._snapshot is None else self._snapshot.id}
+                "snapshot": None if self.snapshot.value is None else self.snapshot.value.id}
 
     def describe(self) -> str:
         return self.location

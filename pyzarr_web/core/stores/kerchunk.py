@@ -21,7 +21,6 @@ Every failure names the reference key and the target URL and byte range.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import io
@@ -34,7 +33,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ..errors import MetadataError, StoreError
 from ..metadata.documents import parse_json
-from ..store import ByteRequest, Store, slice_value, split_listing
+from ..store import ByteRequest, Once, Store, slice_value, split_listing
 from .kerchunk_templates import evaluate_int, render, template_function
 from .urls import Target, local_path, read_target
 
@@ -303,29 +302,15 @@ class KerchunkStore(Store):
         self.location = location
         self.targets = targets
         self.target_base = target_base
-        self._kind = references
         self.can_list = references.can_list
-        self._refs = None
-        self._loading: asyncio.Future | None = None
+        self.references = Once(lambda: references.load(location, targets))
         self._moved_from: str | None = None
-
-    async def references(self):
-        if self._refs is None:
-            if self._loading is None or self._loading.get_loop() is not asyncio.get_running_loop():
-                self._loading = asyncio.ensure_future(self._kind.load(self.location, self.targets))
-            try:
-                self._refs = await asyncio.shield(self._loading)
-            except BaseException:
-                if self._loading.done():
-                    self._loading = None  # try again next time (the file may come back)
-                raise
-        return self._refs
 
     def resolve(self, url: str) -> str:
         """Where a target URL, as written in the references, is fetched from."""
         if self.target_base is not None:
             if self._moved_from is None:
-                self._moved_from = common_directory(self._refs.target_urls() or {url})
+                self._moved_from = common_directory(self.references.value.target_urls() or {url})
             if url.startswith(self._moved_from):
                 return _join(self.target_base, url[len(self._moved_from):])
         if _has_scheme(url) or local_path(url) is not None:
