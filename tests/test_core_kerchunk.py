@@ -398,3 +398,34 @@ def test_where_chunks_live(data):
         count, size = expected.get(str(root / url), (0, 0))
         expected[str(root / url)] = (count + 1, size + length)
     assert files == expected and len(files) == NFILES
+
+
+# ------------------------------------------------------------------ misbehaving target servers
+
+
+@pytest.mark.parametrize("fault, expect", [
+    ("hang", "no response after"),
+    ("drip", "not complete after"),
+    ("e403", "HTTP 403, access denied"),
+    ("loop", "redirects"),
+])
+def test_misbehaving_target_server_is_named_and_bounded(data, monkeypatch, fault, expect):
+    """Targets on a server that hangs, drips, refuses or loops: the read fails within the
+    timeouts, naming the reference key, the target URL and range, and what the server did."""
+    import time
+
+    from fault_server import FaultServer
+
+    from pyzarr_web.core.stores import http
+
+    monkeypatch.setattr(http, "TIMEOUTS", http.Timeouts(first_byte=1.0, idle=1.0, total=3.0))
+    monkeypatch.setattr(http, "BACKOFF", 0.05)
+    root, names, _ = data
+    with FaultServer(root.parent) as server:
+        base = f"{server.case().url}/{fault}/{root.name}"
+        path = write_json(root / f"fault-{fault}.json", single_refs(root, names[0], f"{base}/{names[0]}"))
+        started = time.monotonic()
+        with pytest.raises(StoreError, match=rf"reference 'temp/0\.0\.0' -> {base}/part0\.nc bytes \d+-\d+: "
+                                             rf".*{expect}"):
+            run(_read_region(str(path), "temp", (0, slice(0, 15), slice(0, 20))))
+        assert time.monotonic() - started < 8
