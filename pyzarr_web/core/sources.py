@@ -134,15 +134,17 @@ def _plain_store(source: str) -> Store:
     raise StoreError(f"{source}: not an http(s) URL, an existing directory or a .zip file")
 
 
-def _virtual(source: Source, targets: Store, repo: Store | None = None) -> Store:
-    """The store of a virtual or versioned source, reading referenced files through TARGETS
-    (and an Icechunk repository's own files through REPO)."""
+def _virtual(source: Source, concurrency: int, max_gap: int) -> Store:
+    """The store of a virtual or versioned source with its own fetching stack: the files its
+    references point to are read through a batching, coalescing, concurrency-bounded UrlStore
+    (and an Icechunk repository's own files through a bounded store of the repository)."""
+    targets = BatchingStore(CoalescingStore(LimitedStore(_url_store(source), concurrency), max_gap))
+    target_base = source.options.get("target_base")
     if source.kind == "icechunk":
-        return IcechunkStore(repo or _plain_store(source.location), targets, source.options.get("ref"),
-                             source.location, target_base=source.options.get("target_base"))
+        repo = LimitedStore(_plain_store(source.location), concurrency)
+        return IcechunkStore(repo, targets, source.options.get("ref"), source.location, target_base=target_base)
     references = JsonReferences if source.kind == "kerchunk" else ParquetReferences
-    return KerchunkStore(source.location, targets, references=references,
-                         target_base=source.options.get("target_base"))
+    return KerchunkStore(source.location, targets, references=references, target_base=target_base)
 
 
 def _url_store(source: Source) -> UrlStore:
@@ -150,33 +152,33 @@ def _url_store(source: Source) -> UrlStore:
     return UrlStore(_transport(), local_files=local and not IN_BROWSER)
 
 
-def raw_store(source: str, **options) -> Store:
-    """The unwrapped store for a source (see the module's docstring)."""
-    parsed = parse_source(source, **options)
+def raw_store(source: str, *, target_base: str | None = None, ref: str | None = None,
+              concurrency: int = 6, max_gap: int = 0) -> Store:
+    """The store for a source (see the module's docstring) without the default wrappers. A
+    virtual store comes with its own fetching below it (see :func:`_virtual`), so wrapping it
+    only adds the cache of its keys. ``target_base`` (Kerchunk, Icechunk virtual chunks) and
+    ``ref`` (Icechunk: ``main``, ``tag:v1``, ``snapshot:ID``) override the same options given
+    after ``#``."""
+    parsed = parse_source(source, target_base=target_base, ref=ref)
     if parsed.kind == "zarr":
         return _plain_store(parsed.location)
-    return _virtual(parsed, _url_store(parsed))
+    return _virtual(parsed, concurrency, max_gap)
 
 
 def wrap(store: Store, *, concurrency: int = 6, cache_bytes: int = 64 << 20,
          max_gap: int = 0) -> Store:
-    """Default stack: coalesce ranges → cache → bound concurrency → the store."""
-    return CoalescingStore(CachedStore(LimitedStore(store, concurrency), cache_bytes), max_gap)
+    """Default stack: coalesce ranges → cache → bound concurrency → the store. A store whose
+    fetches are bounded below it (a virtual store) is not bounded again: its reads of many chunks
+    must reach it together to be batched."""
+    inner = store if store.bounded else LimitedStore(store, concurrency)
+    return CoalescingStore(CachedStore(inner, cache_bytes), max_gap)
 
 
 def open_store(source: str, *, target_base: str | None = None, ref: str | None = None,
                concurrency: int = 6, cache_bytes: int = 64 << 20, max_gap: int = 0) -> Store:
-    """The store for SOURCE under the default wrappers. A virtual store's own keys are cached;
-    the requests its references make are batched per target file, coalesced and bounded in
-    concurrency below it. ``target_base`` (Kerchunk) and ``ref`` (Icechunk: ``main``,
-    ``tag:v1``, ``snapshot:ID``) override the same options given after ``#``."""
-    parsed = parse_source(source, target_base=target_base, ref=ref)
-    if parsed.kind == "zarr":
-        return wrap(_plain_store(parsed.location), concurrency=concurrency,
-                    cache_bytes=cache_bytes, max_gap=max_gap)
-    targets = BatchingStore(CoalescingStore(LimitedStore(_url_store(parsed), concurrency), max_gap))
-    repo = LimitedStore(_plain_store(parsed.location), concurrency) if parsed.kind == "icechunk" else None
-    return CoalescingStore(CachedStore(_virtual(parsed, targets, repo), cache_bytes), max_gap)
+    """The store for SOURCE under the default wrappers (options as :func:`raw_store`'s)."""
+    return wrap(raw_store(source, target_base=target_base, ref=ref, concurrency=concurrency, max_gap=max_gap),
+                concurrency=concurrency, cache_bytes=cache_bytes, max_gap=max_gap)
 
 
 def store_kind(info: dict) -> str | None:

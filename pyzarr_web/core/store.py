@@ -107,6 +107,9 @@ class Store:
     """Base class: subclasses implement :meth:`get` and, if they can, :meth:`list_dir`."""
 
     can_list = False
+    #: True when the store's own fetches are already bounded in concurrency below it (virtual
+    #: stores): :func:`~pyzarr_web.core.wrap` then does not bound it again
+    bounded = False
 
     async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
         raise NotImplementedError
@@ -146,6 +149,7 @@ class WrapperStore(Store):
     def __init__(self, inner: Store):
         self.inner = inner
         self.can_list = inner.can_list
+        self.bounded = inner.bounded
 
     async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
         return await self.inner.get(key, byte_range)

@@ -237,6 +237,7 @@ class IcechunkStore(Store):
     URLs); ``location`` names the repository in messages."""
 
     can_list = True
+    bounded = True  # ``repo`` and ``targets`` are concurrency-bounded stores (see core.sources)
 
     def __init__(self, repo: Store, targets: Store, ref: str | None = None, location: str | None = None,
                  target_base: str | None = None):

@@ -297,6 +297,8 @@ class KerchunkStore(Store):
     references point to (keys are URLs or paths); ``target_base`` replaces the directory all
     targets share."""
 
+    bounded = True  # ``targets`` is a concurrency-bounded store (see core.sources)
+
     def __init__(self, location: str, targets: Store, *, references=JsonReferences,
                  target_base: str | None = None):
         self.location = location
