@@ -10,7 +10,10 @@ gzip, and sharded zstd with 1024^2 shards) and reads each whole array
 
 Throughput is MB/s of decoded output, best of N; the ratio is browser (memory) / CPython.
 Then, for region reads of the sharded array in the browser, the requests and bytes the server
-saw vs the ideal (one index read per shard + the compressed bytes of the needed inner chunks).
+saw vs the ideal (one index read per shard + the compressed bytes of the needed inner chunks);
+and the same for region reads through Kerchunk references (an HDF5 file written by h5py,
+referenced by kerchunk's SingleHdf5ToZarr) vs the ideal (the referenced ranges of the touched
+chunks, back-to-back ones merged).
 Then the first read in a fresh worker (issue 13): a region of blosc-zstd and of zstd right after
 opening the store, without and with the codec warm-up the explorer runs while the tree is shown,
 as a ratio to the same read once warm; and what a warm-up in flight costs a read the user starts.
@@ -127,11 +130,11 @@ async def h_region(url, path, spec):
 '''
 
 
-def _load_harness():
-    path = REPO_ROOT / "tests" / "browser_harness.py"
+def _load_harness(name: str = "browser_harness"):
+    path = REPO_ROOT / "tests" / f"{name}.py"
     if not path.is_file():
         raise SystemExit(f"{path} not found: run from a source checkout of pyzarr-web")
-    spec = importlib.util.spec_from_file_location("browser_harness", path)
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
@@ -199,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m pyzarr_web.bench_decode", description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed reads per figure (best is kept)")
     parser.add_argument("--cold-only", action="store_true", help="only the first reads in fresh workers")
+    parser.add_argument("--kerchunk-only", action="store_true", help="only the region reads through references")
     args = parser.parse_args(argv)
     bh = _load_harness()
 
@@ -209,6 +213,10 @@ def main(argv: list[str] | None = None) -> None:
         info = _write(root, data)
         if args.cold_only:
             return cold_reads(bh, stores, bh.Harness(stores).store_url("bench.zarr"), args.repeats)
+        if args.kerchunk_only:
+            with bh.Harness(stores).running() as harness:
+                harness.run(BROWSER_BENCH + "\n'ok'")
+                return kerchunk_reads(bh, harness, stores, data)
         # CPython first: Playwright's sync API keeps an event loop running in this thread.
         native = {}
         for name in info:
@@ -264,7 +272,38 @@ def main(argv: list[str] | None = None) -> None:
                 nbytes = sum(r.body_bytes for r in reqs if r.status < 300)
                 print(f"{label:<24}{len(reqs):>9}{ideal['requests']:>7}{nbytes:>11}{ideal['bytes']:>11}"
                       f"{nbytes / ideal['bytes']:>13.3f}")
+            kerchunk_reads(bh, harness, stores, data)
         cold_reads(bh, stores, url, args.repeats)
+
+
+def kerchunk_reads(bh, harness, stores: Path, data: np.ndarray) -> None:
+    """Region reads through Kerchunk references in the browser, counted at the server against
+    the referenced ranges of the touched chunks (back-to-back ones merged)."""
+    import h5py
+
+    kf = _load_harness("kerchunk_fixtures")
+    folder = stores / "kerchunk"
+    folder.mkdir(exist_ok=True)
+    with h5py.File(folder / "bench.h5", "w") as f:
+        f.create_dataset("image", data=data, chunks=CHUNKS, compression="gzip", compression_opts=1)
+    refs = kf.write_json(folder / "bench.json", kf.single_refs(folder, "bench.h5", "bench.h5"))
+    refs = kf.json.loads(refs.read_text())
+    url = harness.store_url("kerchunk/bench.json")
+    harness.call("h_region", url, "image", bh.sel_to_json((0, 0)))  # references loaded once
+    print()
+    print("Kerchunk region reads in the browser (h5py gzip chunks 256^2 via SingleHdf5ToZarr; "
+          "counted at the server, references apart)")
+    print(f"{'region':<24}{'requests':>9}{'ideal':>7}{'bytes':>11}{'ideal':>11}{'bytes/ideal':>13}")
+    for label, sel in REGIONS:
+        ideal_requests, ideal_bytes = kf.ideal_requests(kf.touched_ranges(refs, "image", SHAPE, CHUNKS, sel))
+        harness.log.clear()
+        res = harness.call("h_region", url, "image", bh.sel_to_json(sel))
+        expect = data[sel]
+        assert res["checksum"] == int(expect.astype("u8").sum()) and tuple(res["shape"]) == expect.shape
+        reqs = [r for r in harness.log.under(harness.store_url("kerchunk/")) if not r.path.endswith(".json")]
+        nbytes = sum(r.body_bytes for r in reqs if r.status < 300)
+        print(f"{label:<24}{len(reqs):>9}{ideal_requests:>7}{nbytes:>11}{ideal_bytes:>11}"
+              f"{nbytes / ideal_bytes:>13.3f}")
 
 
 COLD_REGION = ("[1000:1100, 1000:1100]", (slice(1000, 1100), slice(1000, 1100)))

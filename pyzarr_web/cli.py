@@ -31,7 +31,8 @@ def build(out: Path | None) -> None:
               help="Built site to serve (default: dist/, built if missing).")
 @click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
 def serve(stores: tuple[Path, ...], port: int, host: str, site: Path | None, no_browser: bool) -> None:
-    """Serve the built site and local Zarr stores (directories or .zip) for offline viewing."""
+    """Serve the built site and local stores (Zarr directories or .zip, Kerchunk reference files
+    with their folder, Icechunk repositories) for offline viewing."""
     from pyzarr_web import serve as server
 
     server.serve(list(stores), host=host, port=port, site=site, open_browser=not no_browser)
@@ -50,14 +51,27 @@ def demo(port: int, host: str, data: Path, no_browser: bool) -> None:
     demo_mod.run_demo(data, host=host, port=port, open_browser=not no_browser)
 
 
+def store_options(command):
+    """Options of virtual and versioned stores, shared by the commands that open one."""
+    command = click.option("--ref", default=None, metavar="REF",
+                           help="Icechunk: the branch (main, branch:NAME), tag (tag:NAME) or "
+                                "snapshot (snapshot:ID) to read; default main.")(command)
+    return click.option("--target-base", default=None, metavar="URL",
+                        help="Kerchunk: read referenced files from here instead (the directory "
+                             "all targets share is replaced by URL).")(command)
+
+
 @main.command()
 @click.argument("source")
 @click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON.")
-def tree(source: str, as_json: bool) -> None:
-    """Print the hierarchy of SOURCE (http(s) URL, local directory or .zip)."""
+@store_options
+def tree(source: str, as_json: bool, **options) -> None:
+    """Print the hierarchy of SOURCE (http(s) URL, local directory or .zip, a Kerchunk reference
+    file or Parquet folder, an Icechunk repository; a kerchunk: or icechunk: prefix forces the
+    kind)."""
     from pyzarr_web import inspect_cmd
 
-    inspect_cmd.tree(source, as_json=as_json)
+    inspect_cmd.tree(source, as_json=as_json, **options)
 
 
 @main.command()
@@ -67,11 +81,12 @@ def tree(source: str, as_json: bool) -> None:
               help='numpy basic indexing as text, e.g. "0,:,10:20".')
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Write the selection here with numpy.save.")
-def cat(source: str, array_path: str, selection: str, out: Path) -> None:
+@store_options
+def cat(source: str, array_path: str, selection: str, out: Path, **options) -> None:
     """Read a selection of ARRAY_PATH in SOURCE and save it as .npy."""
     from pyzarr_web import inspect_cmd
 
-    inspect_cmd.cat(source, array_path, selection, out)
+    inspect_cmd.cat(source, array_path, selection, out, **options)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .core import Hierarchy, Node, ZarrError, open_store, parse_selection
+from .core import Hierarchy, Node, ZarrError, open_store, parse_selection, store_kind
 from .core.conventions import (
     Georef,
     Multiscale,
@@ -72,10 +72,10 @@ def _fail(error: Exception) -> None:
     raise SystemExit(1)
 
 
-async def _tree(source: str) -> tuple[list[Node], dict[str, Multiscale]]:
-    """The nodes, and the multiscale of each multiscale group (level shapes read from the
-    level arrays' metadata); groups without a convention get a guess from their arrays."""
-    h = await Hierarchy.open(open_store(source))
+async def _tree(source: str, **options) -> tuple[Hierarchy, list[Node], dict[str, Multiscale]]:
+    """The hierarchy, its nodes, and the multiscale of each multiscale group (level shapes read
+    from the level arrays' metadata); groups without a convention get a guess from their arrays."""
+    h = await Hierarchy.open(open_store(source, **options))
     nodes = await h.walk()
     found = {n.path: ms for n in nodes if n.kind == "group"
              for ms in [read_multiscale(n.attributes, n.zarr_format, n.path)] if ms}
@@ -88,7 +88,7 @@ async def _tree(source: str) -> tuple[list[Node], dict[str, Multiscale]]:
         guess = None if n.path in found else guess_multiscale(children.get(n.path, []))
         if n.kind == "group" and guess is not None:
             found[n.path] = guess
-    return nodes, found
+    return h, nodes, found
 
 
 def _cf_georefs(nodes: list[Node]) -> dict[str, Georef]:
@@ -107,31 +107,35 @@ def _cf_georefs(nodes: list[Node]) -> dict[str, Georef]:
     return out
 
 
-def tree(source: str, as_json: bool = False) -> None:
+def tree(source: str, as_json: bool = False, **options) -> None:
     try:
-        nodes, multiscales = asyncio.run(_tree(source))
+        h, nodes, multiscales = asyncio.run(_tree(source, **options))
     except ZarrError as e:
         _fail(e)
     if as_json:
         georefs = _cf_georefs(nodes)
-        click.echo(json.dumps({"nodes": [node_json(n, multiscales.get(n.path),
+        click.echo(json.dumps({"store": h.store.info(),
+                               "nodes": [node_json(n, multiscales.get(n.path),
                                                    georefs.get(n.path)) for n in nodes]},
                               default=str))
     else:
+        kind = store_kind(h.store.info())
+        if kind:
+            click.echo(safe(f"[{kind}]"))
         marks = _marks(multiscales)
         for n in nodes:
             click.echo(safe(_line(n, marks.get(n.path, ""))))
 
 
-async def _cat(source: str, array_path: str, selection: tuple) -> np.ndarray:
-    h = await Hierarchy.open(open_store(source))
+async def _cat(source: str, array_path: str, selection: tuple, **options) -> np.ndarray:
+    h = await Hierarchy.open(open_store(source, **options))
     arr = await h.array(array_path)
     return await arr.read(selection)
 
 
-def cat(source: str, array_path: str, selection_text: str, out_path: Path) -> None:
+def cat(source: str, array_path: str, selection_text: str, out_path: Path, **options) -> None:
     try:
-        result = asyncio.run(_cat(source, array_path, parse_selection(selection_text)))
+        result = asyncio.run(_cat(source, array_path, parse_selection(selection_text), **options))
     except ZarrError as e:
         _fail(e)
     try:

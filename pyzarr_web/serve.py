@@ -7,7 +7,9 @@ This module only configures them:
 * ``/``                 the built site (``dist/``), ``index.html`` at ``/``.
 * ``/data/<name>/...``  each store directory, ``<name>`` being the directory's name
                         (``/data/sample.zarr/zarr.json``); a ``.zip`` store is one file at
-                        ``/data/<name>.zip``. ``/data/`` lists the mounts as JSON.
+                        ``/data/<name>.zip``; a Kerchunk reference file (``.json``) is served
+                        with its folder (where relative targets are), an Icechunk repository
+                        as a folder. ``/data/`` lists the mounts as JSON.
 * CORS for every response (``Access-Control-Allow-Origin: *``, ``Range`` allowed, ``Content-Range``
   exposed, preflight answered, Chrome's private-network preflight accepted) so a page on another
   origin can read the stores you chose to serve -- and nothing else: requests are confined to
@@ -190,8 +192,10 @@ def store_mounts(stores: Sequence[Path]) -> list[tuple[str, Path]]:
     resolved: list[Path] = []
     for store in stores:
         path = Path(store).expanduser().resolve()
+        if path.is_file() and path.suffix.lower() == ".json":
+            path = path.parent  # a reference file: its folder holds the files it points to
         if not (path.is_dir() or _is_zip(path)):
-            kind = "does not exist" if not path.exists() else "is not a directory or a .zip file"
+            kind = "does not exist" if not path.exists() else "is not a directory, a .zip or a .json file"
             raise ValueError(f"store {store} {kind}")
         if path not in resolved:
             resolved.append(path)
@@ -345,17 +349,36 @@ def run_in_thread(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Itera
         sock.close()
 
 
+def _is_icechunk(path: Path) -> bool:
+    return (path / "refs" / "branch.main" / "ref.json").is_file()
+
+
+def _is_reference_file(path: Path) -> bool:
+    """A Kerchunk JSON reference file (its start names "refs" or a version), not Zarr metadata."""
+    if not path.is_file() or path.suffix.lower() != ".json" or path.name == "zarr.json":
+        return False
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    return head.lstrip().startswith(b"{") and (b'"refs"' in head or b'"version"' in head)
+
+
 def _store_urls(base: str, name: str, path: Path) -> list[str]:
-    """URLs to open for one mount: the store itself, or the stores directly inside a folder."""
+    """URLs to open for one mount: the store itself, or the stores directly inside a folder
+    (Zarr stores, zips, Kerchunk reference files, Icechunk repositories)."""
     prefix = f"/data/{quote(name)}"
-    if path.is_file() or any((path / m).exists() for m in _ZARR_MARKERS):
+    if _is_icechunk(path):
+        targets = [f"icechunk:{prefix}"]
+    elif path.is_file() or any((path / m).exists() for m in _ZARR_MARKERS):
         targets = [prefix]
     else:
-        children = sorted(
-            c for c in path.iterdir()
-            if (c.is_dir() and any((c / m).exists() for m in _ZARR_MARKERS)) or _is_zip(c)
-        )
-        targets = [f"{prefix}/{quote(c.name)}" for c in children] or [prefix]
+        targets = []
+        for c in sorted(path.iterdir()):
+            if (c.is_dir() and any((c / m).exists() for m in _ZARR_MARKERS)) or _is_zip(c) \
+                    or _is_reference_file(c):
+                targets.append(f"{prefix}/{quote(c.name)}")
+            elif c.is_dir() and _is_icechunk(c):
+                targets.append(f"icechunk:{prefix}/{quote(c.name)}")
+        targets = targets or [prefix]
     return [f"{base}/?store={t}" for t in targets]
 
 

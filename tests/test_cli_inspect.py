@@ -39,6 +39,9 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+#: the "store" member of `tree --json` for a plain Zarr store
+PLAIN = {"kind": "zarr", "ref": None, "snapshot": None}
+
 V3_NODES = [
     {"path": "", "kind": "group", "zarr_format": 3, "attributes": {"title": "demo"}},
     {"path": "img", "kind": "group", "zarr_format": 3, "attributes": {}},
@@ -55,12 +58,12 @@ def test_tree_json(stores, where):
             # without listing or consolidation only the root can be discovered over HTTP
             result = run("tree", f"{url}/data/v3.zarr", "--json")
         assert result.exit_code == 0, result.output
-        assert json.loads(result.output) == {"nodes": V3_NODES[:1]}
+        assert json.loads(result.output) == {"store": PLAIN, "nodes": V3_NODES[:1]}
         return
     source = base / ("v3.zarr" if where == "dir" else "v3.zip")
     result = run("tree", source, "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"nodes": V3_NODES}
+    assert json.loads(result.output) == {"store": PLAIN, "nodes": V3_NODES}
 
 
 def test_tree_json_v2_consolidated_over_http(stores):

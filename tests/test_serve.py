@@ -18,7 +18,7 @@ import click
 import httpx
 import pytest
 
-from pyzarr_web.serve import make_app, run_in_thread, serve, site_cache_control, store_mounts
+from pyzarr_web.serve import _store_urls, make_app, run_in_thread, serve, site_cache_control, store_mounts
 
 BLOB = bytes(range(256)) * 20  # 5120 bytes, every offset distinguishable mod 256
 SECRET = b"TOP-SECRET-outside-the-served-roots"
@@ -430,10 +430,27 @@ def test_store_mount_names(tmp_path):
     # the repeated a is served once.
     assert names == ["s.zarr", "s-3.zarr", "s-2.zarr", "s-4.zarr", "data", "data-2"]
     (tmp_path / "chunk.bin").write_bytes(b"x")
-    with pytest.raises(ValueError, match="not a directory or a .zip"):
+    with pytest.raises(ValueError, match="not a directory, a .zip or a .json file"):
         store_mounts([tmp_path / "chunk.bin"])
     with pytest.raises(ValueError, match="does not exist"):
         store_mounts([tmp_path / "missing.zarr"])
+
+
+def test_virtual_stores_are_served_with_their_folder_and_named_in_urls(tmp_path):
+    """A Kerchunk reference file is served with its folder (relative targets resolve there);
+    the URLs printed open reference files and Icechunk repositories with the right kind."""
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "refs.json").write_text('{"version": 1, "refs": {".zgroup": "{}"}}')
+    (folder / "other.json").write_text('{"note": 1}')
+    repo = folder / "repo"
+    (repo / "refs" / "branch.main").mkdir(parents=True)
+    (repo / "refs" / "branch.main" / "ref.json").write_text('{"snapshot": "1CECHNKREP0F1RSTCMT0"}')
+    mounts = store_mounts([folder / "refs.json", folder])
+    assert mounts == [("archive", folder.resolve())]
+    assert _store_urls("http://h", "archive", folder) == [
+        "http://h/?store=/data/archive/refs.json", "http://h/?store=icechunk:/data/archive/repo"]
+    assert _store_urls("http://h", "repo", repo) == ["http://h/?store=icechunk:/data/repo"]
 
 
 def test_run_in_thread_stops(tree):

@@ -10,10 +10,10 @@ from .array import DEFAULT_BUDGET, ZarrArray, human_bytes
 from .errors import BudgetError, CodecError, MetadataError, NodeNotFoundError, SelectionError, StoreError, ZarrError
 from .hierarchy import Hierarchy, Node
 from .indexing import parse_selection
-from .sources import open_store, raw_store, wrap
-from .store import RangeRequest, Store, SuffixRequest
+from .sources import open_store, parse_source, raw_store, store_kind, wrap
+from .store import RangeRequest, Store, SuffixRequest, base_store
 
-__all__ = ["BudgetError", "CodecError", "DEFAULT_BUDGET", "Hierarchy", "MetadataError", "Node",
+__all__ = ["BudgetError", "base_store", "CodecError", "DEFAULT_BUDGET", "Hierarchy", "MetadataError", "Node",
            "NodeNotFoundError", "RangeRequest", "SelectionError", "Store", "StoreError",
            "SuffixRequest", "ZarrArray", "ZarrError", "human_bytes", "open_store", "parse_selection",
-           "raw_store", "wrap"]
+           "parse_source", "raw_store", "store_kind", "wrap"]

@@ -80,10 +80,36 @@ def key_segments(key: str, where: str) -> list[str]:
     return key.split("/")
 
 
+class Once:
+    """An async value computed on first use and shared by the callers that ask meanwhile (a
+    virtual store's references, a repository's snapshot); computed again after a failure, since
+    the file may come back. ``value`` is None until it is known."""
+
+    def __init__(self, make):
+        self._make = make
+        self._task: asyncio.Future | None = None
+        self.value = None
+
+    async def __call__(self):
+        if self.value is None:
+            if self._task is None or self._task.get_loop() is not asyncio.get_running_loop():
+                self._task = asyncio.ensure_future(self._make())
+            try:
+                self.value = await asyncio.shield(self._task)
+            except BaseException:
+                if self._task.done():
+                    self._task = None
+                raise
+        return self.value
+
+
 class Store:
     """Base class: subclasses implement :meth:`get` and, if they can, :meth:`list_dir`."""
 
     can_list = False
+    #: True when the store's own fetches are already bounded in concurrency below it (virtual
+    #: stores): :func:`~pyzarr_web.core.wrap` then does not bound it again
+    bounded = False
 
     async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
         raise NotImplementedError
@@ -105,6 +131,16 @@ class Store:
         """Where the store points, for messages."""
         return type(self).__name__
 
+    def info(self) -> dict:
+        """What kind of store this is, for people and ``tree --json``: ``kind`` ("zarr",
+        "kerchunk", "icechunk"), and for versioned stores the ``ref`` and ``snapshot`` read."""
+        return {"kind": "zarr", "ref": None, "snapshot": None}
+
+    async def chunk_files(self, prefix: str) -> dict[str, tuple[int, int]] | None:
+        """For a virtual store, where the chunks under ``prefix`` live: each file's URL ->
+        (chunks, bytes referenced). None for stores that hold their chunks themselves."""
+        return None
+
 
 class WrapperStore(Store):
     """A store around another; delegates everything it does not override. ``get_ranges`` goes
@@ -113,6 +149,7 @@ class WrapperStore(Store):
     def __init__(self, inner: Store):
         self.inner = inner
         self.can_list = inner.can_list
+        self.bounded = inner.bounded
 
     async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
         return await self.inner.get(key, byte_range)
@@ -125,6 +162,19 @@ class WrapperStore(Store):
 
     def describe(self) -> str:
         return self.inner.describe()
+
+    def info(self) -> dict:
+        return self.inner.info()
+
+    async def chunk_files(self, prefix: str) -> dict[str, tuple[int, int]] | None:
+        return await self.inner.chunk_files(prefix)
+
+
+def base_store(store: Store) -> Store:
+    """The store under every wrapper (e.g. an IcechunkStore, for its history and refs)."""
+    while isinstance(store, WrapperStore):
+        store = store.inner
+    return store
 
 
 def split_listing(keys, prefix: str) -> tuple[list[str], list[str]]:

@@ -1,5 +1,6 @@
-"""Store wrappers composed around any store: bounded concurrency, a byte-budgeted LRU cache, and
-coalescing of nearby ranges of one key. Each does one thing; :func:`open_store` stacks them.
+"""Store wrappers composed around any store: bounded concurrency, a byte-budgeted LRU cache,
+coalescing of nearby ranges of one key, and batching of ranges asked for separately at the same
+moment. Each does one thing; :func:`open_store` stacks them.
 :class:`FetchCounter` counts what one array's reads received (for an estimated compression ratio).
 :class:`TrafficCounter` counts what reaches the transport (requests and bytes a view costs).
 """
@@ -130,6 +131,59 @@ class CoalescingStore(WrapperStore):
         for i, data in zip(others, answers[len(merged):]):
             out[i] = data
         return out
+
+
+class BatchingStore(WrapperStore):
+    """Gathers the ranges of one key that separate callers ask for at the same moment (the
+    chunks of one read, each fetched by its own task) into one ``get_ranges`` call, so that a
+    coalescing store below can merge them: virtual stores point many chunk keys into one file.
+
+    A batch closes once the event loop has gone a full turn without a new request; its fetch is
+    cancelled when every caller waiting for it has been cancelled."""
+
+    def __init__(self, inner: Store):
+        super().__init__(inner)
+        self._pending: dict[str, list[tuple[ByteRequest, asyncio.Future]]] = {}
+        self._flusher: asyncio.Task | None = None
+
+    async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:
+        if not isinstance(byte_range, RangeRequest):
+            return await self.inner.get(key, byte_range)
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._pending.setdefault(key, []).append((byte_range, future))
+        if self._flusher is None or self._flusher.done() or self._flusher.get_loop() is not loop:
+            self._flusher = asyncio.ensure_future(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        count = -1
+        while count != (count := sum(map(len, self._pending.values()))):
+            await asyncio.sleep(0)  # let every task started with this one ask first
+        batches, self._pending = self._pending, {}
+        self._flusher = None
+        for key, items in batches.items():
+            task = asyncio.ensure_future(self.inner.get_ranges(key, [r for r, _ in items]))
+            task.add_done_callback(lambda t, items=items: _settle(t, items))
+            for _, future in items:
+                future.add_done_callback(lambda f, task=task, items=items: _abandon(task, items))
+
+
+def _settle(task: asyncio.Task, items) -> None:
+    """Hand each waiter its range of a finished batch (or the batch's error)."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    answers = [None] * len(items) if error else task.result()
+    for (_, future), answer in zip(items, answers):
+        if not future.done():
+            future.set_exception(error) if error else future.set_result(answer)
+
+
+def _abandon(task: asyncio.Task, items) -> None:
+    """Cancel a batch's fetch once nobody waits for it any more."""
+    if not task.done() and all(f.cancelled() for _, f in items):
+        task.cancel()
 
 
 class FetchCounter(WrapperStore):

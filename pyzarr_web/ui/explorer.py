@@ -19,7 +19,7 @@ import numpy as np
 import panel as pn
 import param
 
-from pyzarr_web.core import Hierarchy, NodeNotFoundError, ZarrError, raw_store, wrap
+from pyzarr_web.core import Hierarchy, NodeNotFoundError, ZarrError, raw_store, store_kind, wrap
 from pyzarr_web.core.codecs.warmup import codec_ids, warm_later
 from pyzarr_web.core.wrappers import TrafficCounter
 from pyzarr_web.ui import info, urlstate
@@ -376,7 +376,8 @@ class Explorer(param.Parameterized):
     def _listing_notice(self) -> str:
         """Say when the tree may miss nodes: without consolidated metadata HTTP cannot list."""
         h = self._hierarchy
-        notes = [] if h.complete else [
+        notes = [kind for kind in [store_kind(h.store.info())] if kind]  # issue 9: virtual stores
+        notes += [] if h.complete else [
             "This listing may be incomplete: the store has no consolidated metadata and HTTP cannot "
             "list folders, so only nodes its metadata points to were found. Open any other node by "
             "adding &path=… to the URL, or consolidate the store (zarr.consolidate_metadata)."]

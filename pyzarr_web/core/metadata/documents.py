@@ -37,11 +37,11 @@ def json_depth(raw: bytes) -> int:
     return deepest
 
 
-def parse_json(raw: bytes, where: str) -> dict:
+def parse_json(raw: bytes, where: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> dict:
     """The JSON object in ``raw`` (the document at key/URL ``where``), or MetadataError."""
-    if len(raw) > MAX_DOCUMENT_BYTES:
+    if len(raw) > max_bytes:
         raise MetadataError(f"{where}: metadata document of {len(raw)} bytes is larger than "
-                            f"the limit of {MAX_DOCUMENT_BYTES} bytes")
+                            f"the limit of {max_bytes} bytes")
     raw = bytes(raw)
     depth = json_depth(raw)
     if depth > MAX_JSON_DEPTH:
