@@ -21,6 +21,7 @@ import param
 
 from pyzarr_web.core import Hierarchy, NodeNotFoundError, ZarrError, raw_store, store_kind, wrap
 from pyzarr_web.core.codecs.warmup import codec_ids, warm_later
+from pyzarr_web.core.store import base_store
 from pyzarr_web.core.wrappers import TrafficCounter
 from pyzarr_web.ui import info, urlstate
 from pyzarr_web.ui.channels import (
@@ -74,7 +75,8 @@ TILE_CACHE_BYTES = 128 * 2**20  # decoded deep-zoom tiles kept, all levels toget
 OVERVIEW_MAX_CHUNKS = 4096
 
 _SHOWN, _HIDDEN = {"visibility": "visible"}, {"visibility": "hidden"}
-_WANTED = ("store", "path", "selection", "displayed", "level", "viewport", "composite", "channels", "labels")
+_WANTED = ("store", "ref", "path", "selection", "displayed", "level", "viewport", "composite", "channels",
+           "labels")
 _TAB_INDEX = {name: index for index, name in enumerate(TABS)}
 _EMPTY_STORE = ("Enter the URL of a Zarr store (the folder that holds zarr.json, .zgroup or .zmetadata) "
                 "above and press Open. Stores on other sites must send CORS headers.")
@@ -129,7 +131,7 @@ class Explorer(param.Parameterized):
         self.loader = Loader()
         # what is loaded now; the load brings it to what the viewer asks for
         self._target: tuple | None = None  # the (store, path, selection, displayed) being loaded
-        self._store_open: str | None = None  # URL whose hierarchy is open (None: none tried yet)
+        self._store_open: tuple | None = None  # (URL, version) whose hierarchy is open (None: none tried yet)
         self._hierarchy: Hierarchy | None = None
         self._tree = TreeModel([])
         self._node = None  # the selected Node
@@ -139,6 +141,7 @@ class Explorer(param.Parameterized):
         self._plane: np.ndarray | None = None  # the decoded slice shown
         self._plane_steps: tuple[int, ...] = ()  # array samples per shown sample, per displayed axis
         self._stored_bytes: int | None = None
+        self._chunk_files: dict[str, tuple[int, int]] | None = None  # a virtual array's files: (chunks, bytes)
         self._pyramid: Pyramid | None = None  # the selected multiscale group's levels
         self._tiles = TileCache(TILE_CACHE_BYTES)
         self._traffic: TrafficCounter | None = None  # requests and bytes reaching the network
@@ -176,6 +179,9 @@ class Explorer(param.Parameterized):
         self.sidebar_toggle = pn.widgets.Toggle(label="☰ Tree", value=True, width=80)
         self.tree = TreeView(height=480, sizing_mode="stretch_width")
         self.tree_error = _text_pane()
+        # an Icechunk repository's branches, tags and snapshots (its history, newest first)
+        self.version_select = pn.widgets.Select(label="Version", options={}, sizing_mode="stretch_width",
+                                                visible=False)
         self.empty_pane = _text_pane(_escaped(_EMPTY_STORE, "pzw-empty"))
         self.group_pane = _text_pane()
         self.info_pane = _text_pane()
@@ -223,6 +229,7 @@ class Explorer(param.Parameterized):
         self.stop_button.on_click(lambda _event: self.stop())
         self.level_select.param.watch(lambda event: setattr(self.viewer, "level", event.new), "value")
         self.labels_select.param.watch(lambda event: setattr(self.viewer, "labels", event.new), "value")
+        self.version_select.param.watch(self._version_picked, "value")
         self.viewer.param.watch(lambda event: setattr(self.level_select, "value", event.new)
                                 if event.new in self.level_select.options.values() else None, "level")
         self.url_input.param.watch(lambda _event: self.open(self.url_input.value), "enter_pressed")
@@ -242,7 +249,7 @@ class Explorer(param.Parameterized):
                          align="center", stylesheets=[_NARROW_HIDDEN]),
             self.sidebar_toggle, self.url_input, self.open_button, sizing_mode="stretch_width",
             stylesheets=[_NARROW_FIT])
-        sidebar = pn.Column(self.tree, self.tree_error, width=SIDEBAR_WIDTH,
+        sidebar = pn.Column(self.version_select, self.tree, self.tree_error, width=SIDEBAR_WIDTH,
                             sizing_mode="stretch_height", visible=self.sidebar_toggle.param.value,
                             stylesheets=[_NARROW_SIDEBAR])
         self.array_controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part,
@@ -317,7 +324,7 @@ class Explorer(param.Parameterized):
     async def _converge(self) -> None:
         """Bring the views to the viewer's state, skipping the steps already done."""
         v = self.viewer
-        if v.store != self._store_open:
+        if (v.store, v.ref) != self._store_open:
             await self._open_store(v.store)
         if self._hierarchy is None:
             return
@@ -342,12 +349,12 @@ class Explorer(param.Parameterized):
     def open(self, url: str) -> asyncio.Task:
         """Open (or reopen) the store at URL, showing its root."""
         self._store_open = None  # reopening the same URL reads it again
-        self.viewer.param.update(store=url.strip(), path="", selection=None, displayed=None, level="auto",
+        self.viewer.param.update(store=url.strip(), ref="", path="", selection=None, displayed=None, level="auto",
                                  viewport=None)
         return self._start()
 
     async def _open_store(self, url: str) -> None:
-        self._store_open = url
+        self._store_open = url, self.viewer.ref
         self.url_input.value = url
         self._hierarchy, self._node, self._array, self._pyramid = None, None, None, None
         self.loader.forget()
@@ -360,7 +367,7 @@ class Explorer(param.Parameterized):
         if not url:
             return
         try:
-            self._traffic = TrafficCounter(raw_store(url))
+            self._traffic = TrafficCounter(raw_store(url, ref=self.viewer.ref or None))
             hierarchy = await Hierarchy.open(wrap(self._traffic))
             path = self.viewer.path
             self._tree = TreeModel(await hierarchy.walk(include=[path] if path else ()))
@@ -372,6 +379,33 @@ class Explorer(param.Parameterized):
         warm_later(codec_ids(self._tree.nodes.values()), busy=lambda: self.status == "loading")
         self.tree.nodes = self._tree.rows()
         self.tree_error.object = self._listing_notice()
+        await self._show_versions()
+
+    async def _show_versions(self) -> None:
+        """A versioned store's branches, tags and history (newest first) in the version picker."""
+        store = base_store(self._hierarchy.store)
+        info = store.info()
+        self.version_select.visible = info["kind"] == "icechunk"
+        if not self.version_select.visible:
+            return
+        refs, history = await asyncio.gather(store.refs(), store.history())
+        current = self.viewer.ref or info["ref"]
+        # over HTTP a format-1 repository cannot list its refs: offer main and the one open
+        refs = {"branches": sorted({*refs["branches"], "main"}), "tags": refs["tags"]}
+        if current.startswith("tag:") and current[4:] not in refs["tags"]:
+            refs["tags"] = [*refs["tags"], current[4:]]
+        elif ":" not in current and current not in refs["branches"]:
+            refs["branches"] = [*refs["branches"], current]
+        options = {f"branch {b}": b for b in refs["branches"]} | {f"tag {t}": f"tag:{t}" for t in refs["tags"]}
+        for entry in history:
+            when = str(entry["time"])[:19].replace("T", " ")
+            options[f"{entry['id'][:8]}… {when} {entry['message'] or ''}".strip()] = f"snapshot:{entry['id']}"
+        options.setdefault(current, current)
+        self.version_select.param.update(options=options, value=current)
+
+    def _version_picked(self, event) -> None:
+        if event.new and event.new != (self.viewer.ref or base_store(self._hierarchy.store).info()["ref"]):
+            self.viewer.ref = event.new
 
     def _listing_notice(self) -> str:
         """Say when the tree may miss nodes: without consolidated metadata HTTP cannot list."""
@@ -440,12 +474,24 @@ class Explorer(param.Parameterized):
 
     async def _select_array(self, node, array) -> None:
         self._stored_bytes = await array.stored_bytes()
+        self._chunk_files = await self._where_chunks_live(array)
         try:
             self._axes = await read_axes(self._hierarchy, self._tree.nodes, array)
         except Exception:  # a broken coordinate must not hide the data: fall back to indices
             self._axes = [Axis(name, n) for name, n in zip(dimension_names(array), array.shape)]
         self._node, self._array = node, array
         self._show_array_info()
+
+    async def _where_chunks_live(self, array) -> dict[str, tuple[int, int]] | None:
+        """For an array of a virtual store (Kerchunk, Icechunk), the files its chunks are read
+        from; None for plain stores, or when finding out takes too long (a huge manifest)."""
+        store = base_store(self._hierarchy.store)
+        if store.info()["kind"] == "zarr":
+            return None
+        try:
+            return await asyncio.wait_for(store.chunk_files(f"{array.path}/" if array.path else ""), 5)
+        except (TimeoutError, ZarrError):
+            return None
 
     def _group_summary(self, node_path: str) -> str:
         """What a group holds, in place of data controls."""
@@ -556,7 +602,7 @@ class Explorer(param.Parameterized):
         top = float(np.iinfo(self._array.dtype).max) if self._array.dtype.kind in "iu" else 1.0
         top = min(top, 65535.0) if style.window is None else max(style.window[1] * 2, 1.0)
         low, high = style.window or (0.0, top)
-        widgets = (pn.widgets.Checkbox(name=style.label, value=style.active, width=70),
+        widgets = (pn.widgets.Checkbox(label=style.label, value=style.active, width=70),
                    pn.widgets.ColorPicker(value=f"#{style.color}", width=36),
                    pn.widgets.RangeSlider(start=min(0.0, low), end=max(top, high), value=(low, high), width=120,
                                           step=max((top - min(0.0, low)) / 1000, 1e-6), show_value=False))
@@ -847,7 +893,8 @@ class Explorer(param.Parameterized):
                         "render_ms": round((time.perf_counter() - read_done) * 1000, 1)}
 
     def _show_array_info(self) -> None:
-        array = info.rows_html(f"Array /{self._array.path}", info.array_rows(self._array, self._stored_bytes))
+        array = info.rows_html(f"Array /{self._array.path}", info.array_rows(self._array, self._stored_bytes)
+                               + info.chunk_file_rows(self._chunk_files))
         if self._pyramid is not None:
             array = info.rows_html(f"Multiscale image /{self._node.path}",
                                    info.multiscale_rows(self._pyramid)) + array
