@@ -73,6 +73,7 @@ SIDE_PANEL_WIDTH = 290  # display controls, statistics and histogram, right of t
 TILE_CACHE_BYTES = 128 * 2**20  # decoded deep-zoom tiles kept, all levels together
 #: most chunks a strided overview of a zoomed-out single-level image reads before refusing
 OVERVIEW_MAX_CHUNKS = 4096
+OVERVIEW_DRAW_S = 0.5  # an overview in progress is redrawn this often
 
 _SHOWN, _HIDDEN = {"visibility": "visible"}, {"visibility": "hidden"}
 _WANTED = ("store", "ref", "path", "selection", "displayed", "level", "viewport", "composite", "channels",
@@ -798,25 +799,48 @@ class Explorer(param.Parameterized):
             if wanted[0].fits:
                 return await self._tiles.read(wanted, progress), wanted[0], viewport, (1, 1)
             self._label_read = None  # an overview shows no labels: they would cost as much again
-            planes = [await self._overview(w, progress) for w in wanted[:len(indices)]]
+            shown = viewport if len(indices) == 1 else None  # one plane: drawn as its bands arrive
+            planes = [await self._overview(w, progress, shown) for w in wanted[:len(indices)]]
             return [data for data, _ in planes], wanted[0], viewport, planes[0][1]
         finally:
             if progress.shown:
                 self._show_progress(False)
 
-    async def _overview(self, wanted: TilePlan, progress) -> tuple[np.ndarray, tuple[int, int]]:
-        """A zoomed-out view of too many tiles: read strided, with progress, never more than
-        OVERVIEW_MAX_CHUNKS chunks (the Stop button ends it early)."""
+    async def _overview(self, wanted: TilePlan, progress, viewport: Viewport | None = None
+                        ) -> tuple[np.ndarray, tuple[int, int]]:
+        """A zoomed-out view of too many tiles: read strided, never more than OVERVIEW_MAX_CHUNKS
+        chunks, a band of chunk rows at a time; with VIEWPORT, what has arrived is drawn every
+        OVERVIEW_DRAW_S (the Stop button ends it early, keeping what is drawn)."""
         (r0, r1), (c0, c1) = wanted.window
         if len(wanted.tiles) > OVERVIEW_MAX_CHUNKS:
             raise ZarrError(
                 f"the view covers {len(wanted.tiles):,} chunks of {wanted.array.path or '/'} at this level, more "
                 f"than the {OVERVIEW_MAX_CHUNKS:,} an overview reads: zoom in (or open a pyramid of this array)")
         step = stride_for(max(r1 - r0, c1 - c0), MAX_DISPLAY_POINTS)  # one step: square samples
-        spans = {wanted.dims[0]: slice(r0, r1, step), wanted.dims[1]: slice(c0, c1, step)}
-        selection = tuple(spans.get(d, i) for d, i in enumerate(wanted.hidden))
-        data = await wanted.array.read(selection, progress=progress)
-        return (data.T if wanted.dims[0] > wanted.dims[1] else data), (step, step)
+        band = math.ceil(wanted.chunks[0] / step) * step  # whole chunk rows, on the stride
+        rows = len(range(r0, r1, step))
+        out = np.full((rows, len(range(c0, c1, step))), np.nan, np.float32)
+        data = None
+        done, total, drawn_at = 0, len(wanted.tiles), time.perf_counter()
+        for start in range(r0, r1, band):
+            def tick(n: int, _total: int, before: int = done) -> None:
+                progress(before + n, total)
+
+            spans = {wanted.dims[0]: slice(start, min(start + band, r1), step), wanted.dims[1]: slice(c0, c1, step)}
+            part = await wanted.array.read(tuple(spans.get(d, i) for d, i in enumerate(wanted.hidden)), progress=tick)
+            part = part.T if wanted.dims[0] > wanted.dims[1] else part
+            if data is None:
+                data = np.empty((rows, out.shape[1]), part.dtype)
+            at = (start - r0) // step
+            data[at:at + part.shape[0]] = part
+            done += math.ceil(part.shape[0] * step / wanted.chunks[0]) * math.ceil((c1 - c0) / wanted.chunks[1])
+            if viewport is not None and time.perf_counter() - drawn_at > OVERVIEW_DRAW_S and at + part.shape[0] < rows:
+                out[at:at + part.shape[0]] = part  # float with NaN (transparent) where nothing is read yet
+                out[:at] = data[:at]
+                self._show_zoomed([out], wanted, viewport, (step, step), sharp=False)
+                await asyncio.sleep(0)
+                drawn_at = time.perf_counter()
+        return data, (step, step)
 
     def _show_zoomed(self, planes: list[np.ndarray], shown: TilePlan, viewport: Viewport,
                      steps: tuple[int, int] = (1, 1), sharp: bool = True) -> None:
