@@ -125,6 +125,10 @@ def _is_kerchunk(location: str, name: str) -> bool:
 def _plain_store(source: str) -> Store:
     if source.startswith(("http://", "https://")):
         return HttpStore(source, _transport())
+    if IN_BROWSER and source.startswith("picked://"):  # files the user picked or dropped on the page
+        from .stores.picked_pyodide import picked_store
+
+        return picked_store(source)
     if os.path.isdir(source):
         return LocalStore(source)
     if os.path.isfile(source) and source.lower().endswith(".zip"):

@@ -35,6 +35,7 @@ from pyzarr_web.ui.channels import (
 from pyzarr_web.ui.coords import Axis, cf_decode, dimension_names, format_value, read_axes
 from pyzarr_web.ui.frames import Frame, frames_for
 from pyzarr_web.ui.loader import FULL_READ_BYTES, MAX_DISPLAY_POINTS, Loader, ProgressThrottle, read_strides
+from pyzarr_web.ui.localopen import LocalOpener
 from pyzarr_web.ui.plots import Histogram, ImagePlot, LinePlot, Placement
 from pyzarr_web.ui.pyramid import Pyramid, open_labels, open_pyramid, single
 from pyzarr_web.ui.slicing import ViewSpec, stride_for
@@ -80,7 +81,9 @@ _WANTED = ("store", "ref", "path", "selection", "displayed", "level", "viewport"
            "labels")
 _TAB_INDEX = {name: index for index, name in enumerate(TABS)}
 _EMPTY_STORE = ("Enter the URL of a Zarr store (the folder that holds zarr.json, .zgroup or .zmetadata) "
-                "above and press Open. Stores on other sites must send CORS headers.")
+                "above and press Open. Stores on other sites must send CORS headers. A store on your own "
+                "disk opens with Open folder… or Open file… (a .zip or .ozx), or dropped on this page: "
+                "it is read here, nothing is uploaded.")
 
 
 def _short(number: float) -> str:
@@ -177,6 +180,7 @@ class Explorer(param.Parameterized):
                                               sizing_mode="stretch_width", min_width=160,
                                               stylesheets=[_NARROW_SHRINK])
         self.open_button = pn.widgets.Button(label="Open", color="primary", width=70)
+        self.local_opener = LocalOpener(width=220, height=34, stylesheets=[_NARROW_HIDDEN])
         self.sidebar_toggle = pn.widgets.Toggle(label="☰ Tree", value=True, width=80)
         self.tree = TreeView(height=480, sizing_mode="stretch_width")
         self.tree_error = _text_pane()
@@ -225,6 +229,9 @@ class Explorer(param.Parameterized):
         self.scalar_pane = _text_pane()
 
         self.open_button.on_click(lambda _event: self.open(self.url_input.value))
+        self.local_opener.param.watch(lambda event: self.open(event.new), "opened")
+        self.local_opener.param.watch(
+            lambda event: setattr(self.tree_error, "object", _escaped(event.new, "pzw-error")), "status")
         self.retry_button.on_click(lambda _event: self.retry())
         self.fit_button.on_click(lambda _event: self.fit())
         self.stop_button.on_click(lambda _event: self.stop())
@@ -248,7 +255,7 @@ class Explorer(param.Parameterized):
         header = pn.Row(
             pn.pane.HTML("<b style='font-size:18px;white-space:nowrap'>pyzarr-web</b>", width=110,
                          align="center", stylesheets=[_NARROW_HIDDEN]),
-            self.sidebar_toggle, self.url_input, self.open_button, sizing_mode="stretch_width",
+            self.sidebar_toggle, self.url_input, self.open_button, self.local_opener, sizing_mode="stretch_width",
             stylesheets=[_NARROW_FIT])
         sidebar = pn.Column(self.version_select, self.tree, self.tree_error, width=SIDEBAR_WIDTH,
                             sizing_mode="stretch_height", visible=self.sidebar_toggle.param.value,
