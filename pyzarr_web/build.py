@@ -806,6 +806,8 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
                 .replace("{{ MAIN_JS }}", main_js).replace("{{ STYLE_CSS }}", css)
                 .replace("{{ SCRIPTS }}", script_tags))
     (site / "index.html").write_text(page)
+    # the <zarr-explorer> element for host pages: a stable name, as they link to it
+    shutil.copyfile(web / "embed.js", site / "embed.js")
     (site / ".nojekyll").write_text("")
     return manifest
 

@@ -8,7 +8,8 @@ from pyzarr_web.ui.viewer import Viewer
 def test_a_view_survives_the_round_trip_through_its_url():
     viewer = Viewer(store="https://example.org/a b.zarr", ref="tag:v1", path="grp/cube", selection="3,:,2:70:4",
                     colormap="magma", auto_contrast=False, clim=(-1.5, 2.0), log_scale=True, tab="info",
-                    level="grp/cube/2", viewport=(1048000.25, 1048576, 0, 512.5), labels="cells", composite=False)
+                    level="grp/cube/2", viewport=(1048000.25, 1048576, 0, 512.5), labels="cells", composite=False,
+                    controls="minimal", theme="dark")
     query = urlstate.encode(viewer)
     assert "select=3,:,2:70:4" in query and "clim=-1.5,2" in query and "tab=info" in query
     assert "level=grp/cube/2" in query and "view=1048000.25,1048576,0,512.5" in query  # no digits lost
@@ -17,7 +18,8 @@ def test_a_view_survives_the_round_trip_through_its_url():
     assert decoded == {"store": viewer.store, "ref": "tag:v1", "path": "grp/cube", "selection": "3,:,2:70:4",
                        "colormap": "magma", "auto_contrast": False, "clim": (-1.5, 2.0),
                        "log_scale": True, "tab": "info", "level": "grp/cube/2",
-                       "viewport": (1048000.25, 1048576, 0, 512.5), "labels": "cells", "composite": False}
+                       "viewport": (1048000.25, 1048576, 0, 512.5), "labels": "cells", "composite": False,
+                       "controls": "minimal", "theme": "dark"}
 
 
 def test_defaults_are_left_out_and_bad_values_fall_back():

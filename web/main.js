@@ -6,6 +6,22 @@
   "use strict";
 
   const manifest = JSON.parse(document.getElementById("pyzarr-manifest").textContent);
+
+  // Messages of our embedding protocol (web/embed.js) count only from the page embedding this one,
+  // and only once the browser confirms its origin (?embedder= must be the parent's own). Any
+  // other window's pyzarr message stops here, before any listener sees it.
+  const embedder = (() => {
+    const claimed = new URLSearchParams(window.location.search).get("embedder");
+    if (window.parent === window || !claimed) return null;
+    const ancestors = window.location.ancestorOrigins;
+    const actual = ancestors && ancestors.length ? ancestors[0] : (document.referrer && new URL(document.referrer).origin);
+    return actual === claimed ? claimed : null;
+  })();
+  const fromEmbedder = (event) => embedder !== null && event.source === window.parent && event.origin === embedder;
+  window.addEventListener("message", (event) => {
+    const type = event.data && typeof event.data === "object" ? String(event.data.type || "") : "";
+    if (type.startsWith("pyzarr-") && !fromEmbedder(event)) event.stopImmediatePropagation();
+  }, true);
   const base = new URL(".", document.baseURI).href;
   const t0 = 0; // timings are milliseconds since navigation start
   const timings = {};
@@ -475,9 +491,46 @@
       showLoading();
       showProgress("Starting Python", 0, "");
     });
-    startWorker(window.location.search);
+    startWorker(withPreferences(window.location.search));
     return ready;
   }
 
-  startWorker(window.location.search);
+  // theme=auto follows the browser: the worker is told which one it is (Panel styles at startup)
+  function withPreferences(search) {
+    const params = new URLSearchParams(search);
+    const dark = params.get("theme") === "dark" ||
+      (params.get("theme") === "auto" && window.matchMedia("(prefers-color-scheme: dark)").matches);
+    document.documentElement.dataset.theme = dark ? "dark" : "light";
+    if (params.get("theme") === "auto") params.set("prefers", dark ? "dark" : "light");
+    return params.toString() ? "?" + params.toString() : "";
+  }
+
+  // ------------------------------------------------------------------ inside a <zarr-explorer> (web/embed.js)
+  // The host page's origin comes in the URL (?embedder=) and must be the parent's own, as the
+  // browser reports it; then calls from exactly that window and origin run the API above, and
+  // answers go to that origin only. Anything else is ignored.
+  (function embedded() {
+    const claimed = embedder;
+    if (!claimed) return;
+    const send = (message) => window.parent.postMessage(message, claimed);
+    const METHODS = ["open", "select", "setSelection", "setViewport", "setLevel", "whenIdle", "state"];
+    ready.then(() => send({ type: "pyzarr-ready" }), () => {});
+    window.addEventListener("message", (event) => {
+      if (!fromEmbedder(event)) return;
+      const msg = event.data || {};
+      if (msg.type === "pyzarr-navigate") {
+        const params = new URLSearchParams(msg.query);
+        params.set("embedder", claimed);
+        window.history.replaceState(null, "", window.location.pathname + "?" + params.toString());
+        call("navigate", window.location.search).catch(() => {});
+      } else if (msg.type === "pyzarr-call" && METHODS.includes(msg.method)) {
+        Promise.resolve()
+          .then(() => window.zarrExplorer[msg.method](...(msg.args || [])))
+          .then((result) => send({ type: "pyzarr-result", id: msg.id, result: result === undefined ? null : result }),
+                (err) => send({ type: "pyzarr-result", id: msg.id, error: String((err && err.message) || err) }));
+      }
+    });
+  })();
+
+  startWorker(withPreferences(window.location.search));
 })();

@@ -171,6 +171,8 @@ class Explorer(param.Parameterized):
         self.viewer.param.watch(self._show_style, ["colormap", "auto_contrast", "clim", "log_scale"])
         self.viewer.param.watch(lambda _e: self._redraw(), "complex_part")
         self.viewer.param.watch(lambda _e: self._show_tab(), "tab")
+        self.viewer.param.watch(lambda _e: self._show_controls(), "controls")
+        self._show_controls()
         self.viewer.param.watch(lambda *_events: self._update_url(), [p for p in Viewer.param if p != "name"])
 
     # ---------------------------------------------------------------- widgets
@@ -252,12 +254,12 @@ class Explorer(param.Parameterized):
         self.tabs.param.watch(lambda event: setattr(self.viewer, "tab", TABS[event.new]), "active")
 
     def _build_layout(self) -> pn.viewable.Viewable:
-        header = pn.Row(
+        self._header = header = pn.Row(
             pn.pane.HTML("<b style='font-size:18px;white-space:nowrap'>pyzarr-web</b>", width=110,
                          align="center", stylesheets=[_NARROW_HIDDEN]),
             self.sidebar_toggle, self.url_input, self.open_button, self.local_opener, sizing_mode="stretch_width",
             stylesheets=[_NARROW_FIT])
-        sidebar = pn.Column(self.version_select, self.tree, self.tree_error, width=SIDEBAR_WIDTH,
+        self._sidebar = sidebar = pn.Column(self.version_select, self.tree, self.tree_error, width=SIDEBAR_WIDTH,
                             sizing_mode="stretch_height", visible=self.sidebar_toggle.param.value,
                             stylesheets=[_NARROW_SIDEBAR])
         self.array_controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part,
@@ -269,10 +271,13 @@ class Explorer(param.Parameterized):
                                           self.contrast, width=SIDE_PANEL_WIDTH)
         self.side_panel = pn.Column(self.channel_panel, self.display_controls, self.stats_pane, self.histogram.figure,
                                     width=SIDE_PANEL_WIDTH, visible=False)
+        self.side_panel_shown = pn.Column(self.side_panel, margin=0)  # hidden in a figure-only embed
+        self.data_controls = pn.Column(self.array_controls, self.zoom_controls, self.sliders,
+                                       sizing_mode="stretch_width", stylesheets=[_NARROW_FIT])
         self.data_view = pn.Column(
-            self.array_controls, self.zoom_controls, self.sliders,
+            self.data_controls,
             pn.Row(self.progress, self.stop_button, sizing_mode="stretch_width"), self.status_text, self.scalar_pane,
-            pn.Row(self.plot_area, self.side_panel, sizing_mode="stretch_both", stylesheets=[_WRAP, _NARROW_FIT]),
+            pn.Row(self.plot_area, self.side_panel_shown, sizing_mode="stretch_both", stylesheets=[_WRAP, _NARROW_FIT]),
             sizing_mode="stretch_both", visible=False, stylesheets=[_NARROW_FIT])
         data_tab = pn.Column(self.empty_pane, pn.Row(self.view_error, self.retry_button, sizing_mode="stretch_width"),
                              self.group_pane, self.data_view, name="Data",
@@ -1042,6 +1047,13 @@ class Explorer(param.Parameterized):
         self._windows = dict(zip((st.label for st in active), windows))
         return rgba
 
+    def _show_controls(self) -> None:
+        """Embeds: 'minimal' drops the header and the tree, 'none' everything but the figure."""
+        mode = self.viewer.controls
+        self._header.visible = mode == "full"
+        self.sidebar_toggle.value = mode == "full"
+        self.data_controls.visible = self.side_panel_shown.visible = mode != "none"
+
     def _show_tab(self) -> None:
         self.tabs.active = _TAB_INDEX[self.viewer.tab]
         if self.viewer.tab == "info" and self._array is not None:
@@ -1126,6 +1138,8 @@ class Explorer(param.Parameterized):
 def create_explorer(query: str = "") -> Explorer:
     """An explorer showing the view QUERY (``?store=…&path=…``) describes, loaded once the page is."""
     viewer = Viewer(**urlstate.decode(query))
+    dark = viewer.theme == "dark" or (viewer.theme == "auto" and urlstate.query_params(query).get("prefers") == "dark")
+    pn.config.theme = "dark" if dark else "default"  # before any widget exists: Panel styles them as built
     explorer = Explorer(viewer)
     explorer._update_url()
     if viewer.store:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlencode
 
 from pyzarr_web.ui.coords import format_value
-from pyzarr_web.ui.viewer import TABS, Viewer
+from pyzarr_web.ui.viewer import CONTROLS, TABS, THEMES, Viewer
 
 
 def query_params(query: str) -> dict[str, str]:
@@ -56,6 +56,8 @@ def decode(query: str) -> dict:
         "clim": clim,
         "log_scale": params.get("log") in ("1", "true"),
         "tab": tab if tab in TABS else Viewer.tab,
+        "controls": params.get("controls") if params.get("controls") in CONTROLS else Viewer.controls,
+        "theme": params.get("theme") if params.get("theme") in THEMES else Viewer.theme,
     }
 
 
@@ -86,4 +88,7 @@ def encode(viewer: Viewer) -> str:
         query["log"] = "1"
     if viewer.tab != Viewer.tab:
         query["tab"] = viewer.tab
+    for name in ("controls", "theme"):
+        if getattr(viewer, name) != getattr(Viewer, name):
+            query[name] = getattr(viewer, name)
     return urlencode(query, safe="/:,")

@@ -12,6 +12,8 @@ from pyzarr_web.ui.plots import COLORMAPS
 from pyzarr_web.ui.values import COMPLEX_PARTS
 
 TABS = ("data", "table", "info")
+CONTROLS = ("full", "minimal", "none")  # everything; no header and tree (an embed); the figure only
+THEMES = ("light", "dark", "auto")
 
 
 class Viewer(param.Parameterized):
@@ -45,4 +47,8 @@ class Viewer(param.Parameterized):
     log_scale = param.Boolean(default=False)
     complex_part = param.Selector(default=COMPLEX_PARTS[0], objects=list(COMPLEX_PARTS),
                                   doc="How complex values become numbers to draw.")
+    controls = param.Selector(default="full", objects=list(CONTROLS), doc="How much of the explorer around the "
+                                                                           "view is shown (embeds: minimal, none).")
+    theme = param.Selector(default="light", objects=list(THEMES), doc="Colour theme, applied when the page starts "
+                                                                     "(auto: the browser's preference).")
     tab = param.Selector(default="data", objects=list(TABS), doc="The view shown for the selected node.")
