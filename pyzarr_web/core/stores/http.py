@@ -14,8 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ..errors import StoreError
+from ..errors import ListingUnavailable, StoreError
 from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, key_segments, slice_value
+from .cloud import Bucket
+from .listing import MAX_BODY, list_bucket, list_html
 
 
 @dataclass(frozen=True)
@@ -129,13 +131,20 @@ def _status_error(url: str, range_header: str | None, response: HttpResponse, at
 
 
 class HttpStore(Store):
-    can_list = False
+    """A store at URL. In a BUCKET (see :func:`.cloud.locate`) folders are listed with the
+    bucket's listing API, elsewhere with the server's HTML directory listing if it has one."""
 
-    def __init__(self, url: str, transport: Transport, timeouts: Timeouts | None = None):
+    can_list = False
+    may_list = True
+
+    def __init__(self, url: str, transport: Transport, timeouts: Timeouts | None = None,
+                 bucket: Bucket | None = None):
         scheme, netloc, path, query, _fragment = urlsplit(url)
         self.url = urlunsplit((scheme, netloc, path.rstrip("/"), query, ""))
         self.transport = transport
         self.timeouts = timeouts
+        self.bucket = bucket
+        self.listing = "listing" if bucket else "html"
         #: set once the server answered a Range request with the whole value (200): from then on
         #: values are requested whole and sliced here
         self.ignores_ranges = False
@@ -156,7 +165,7 @@ class HttpStore(Store):
         if response.status == 206:
             raise StoreError(f"GET {url}: HTTP 206 (a partial value) to a request without Range")
         if response.status != 200:
-            raise _status_error(url, range_header, response, attempts)
+            raise self._private(_status_error(url, range_header, response, attempts), response)
         if key.rsplit("/", 1)[-1] in METADATA_NAMES and _looks_like_html(response):
             raise StoreError(f"GET {url}: an HTML page came back (HTTP 200) instead of Zarr "
                              f"metadata JSON -- the server probably answers missing files "
@@ -175,6 +184,41 @@ class HttpStore(Store):
             attempts += 1
             response = await self.transport(url, headers, timeouts)
         return response, attempts
+
+    def _private(self, error: StoreError, response: HttpResponse) -> StoreError:
+        """A bucket refusing an anonymous read: say what would open it."""
+        if self.bucket is None or response.status not in (401, 403):
+            return error
+        return StoreError(f"{error} -- the bucket is not public: reading it needs credentials "
+                          f"(pip install 'pyzarr-web[cloud]' and the AWS_/GOOGLE_/AZURE_ "
+                          f"variables) or a public URL")
+
+    async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
+        if self.bucket is not None:
+            return await list_bucket(self._listing_page, self.bucket, prefix)
+        folder = key_url(self.url, prefix.rstrip("/")) if prefix else self.url
+        if urlsplit(folder).query:
+            raise ListingUnavailable(f"{folder}: a URL with a query cannot be listed")
+        files, dirs = await list_html(self._listing_page, folder + "/")
+        if not prefix and not METADATA_NAMES & set(files):  # an index page, not a listing
+            raise ListingUnavailable(f"GET {folder}/: a web page without the store's metadata "
+                                     f"files, not a directory listing")
+        return files, dirs
+
+    async def _listing_page(self, url: str) -> bytes:
+        response, attempts = await self._fetch(url, {})
+        if response.status in (401, 403, 404, 405, 501):
+            kind = "bucket listing" if self.bucket else "directory listing"
+            raise ListingUnavailable(f"GET {url}: no {kind} (HTTP {response.status}, "
+                                     f"{_STATUS_MEANING.get(response.status, 'not available')})")
+        if response.status != 200:
+            raise _status_error(url, None, response, attempts)
+        if len(response.body) > MAX_BODY:
+            raise StoreError(f"GET {url}: a listing page of {len(response.body)} bytes "
+                             f"(more than {MAX_BODY})")
+        if self.bucket is None and not _looks_like_html(response):
+            raise ListingUnavailable(f"GET {url}: not an HTML directory listing")
+        return response.body
 
     def describe(self) -> str:
         return self.url
