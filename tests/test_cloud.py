@@ -19,7 +19,7 @@ from pyzarr_web.core import Hierarchy, StoreError, open_store, wrap
 from pyzarr_web.core.stores.cloud import Bucket, locate, public_https_url, with_endpoint
 from pyzarr_web.core.stores.http import HttpStore
 from pyzarr_web.core.stores.http_httpx import fetch
-from pyzarr_web.core.stores.listing import list_html
+from pyzarr_web.core.stores.listing import MAX_PAGES, list_bucket, list_html
 
 
 def run(server, *args, env=None):
@@ -180,3 +180,72 @@ def test_listing_forbidden_falls_back_to_metadata(listing_server):
     assert h.discovery == "metadata" and paths == [""] and not h.complete
     assert any(f"GET {listing_server}/?list-type=2" in p and "no bucket listing (HTTP 403" in p
                and "follows the metadata" in p for p in h.problems), h.problems
+
+
+# ---------------------------------------------------------------- listing answers (hostile too)
+
+def pages(answers: dict):
+    """A page getter answering each listing URL (by its continuation parameter) from ANSWERS."""
+    asked = []
+
+    async def get(url):
+        asked.append(url)
+        for marker, body in answers.items():
+            if marker in url:
+                return body
+        raise AssertionError(url)
+    return get, asked
+
+
+def test_azure_listing_pages():
+    first = b"""<?xml version="1.0" encoding="utf-8"?><EnumerationResults
+      ServiceEndpoint="https://acct.blob.core.windows.net/" ContainerName="c"><Prefix>x.zarr/</Prefix>
+      <Delimiter>/</Delimiter><Blobs><Blob><Name>x.zarr/zarr.json</Name><Properties><Content-Length>2
+      </Content-Length></Properties></Blob><BlobPrefix><Name>x.zarr/a/</Name></BlobPrefix></Blobs>
+      <NextMarker>2!abc</NextMarker></EnumerationResults>"""
+    second = b"""<EnumerationResults><Blobs><BlobPrefix><Name>x.zarr/b/</Name></BlobPrefix></Blobs>
+      <NextMarker /></EnumerationResults>"""
+    get, asked = pages({"marker=2%21abc": second, "comp=list": first})
+    bucket = locate("az://c/x.zarr?account=acct").bucket
+    assert asyncio.run(list_bucket(get, bucket, "")) == (["zarr.json"], ["a", "b"])
+    assert asked[0] == ("https://acct.blob.core.windows.net/c?restype=container&comp=list&delimiter=%2F"
+                        "&prefix=x.zarr%2F")
+
+
+def test_gcs_listing_pages():
+    first = json.dumps({"kind": "storage#objects", "nextPageToken": "tok", "prefixes": ["x.zarr/a/"],
+                        "items": [{"kind": "storage#object", "name": "x.zarr/zarr.json", "size": "2"}]})
+    second = json.dumps({"kind": "storage#objects", "prefixes": ["x.zarr/b/"]})
+    get, asked = pages({"pageToken=tok": second.encode(), "prefix=": first.encode()})
+    assert asyncio.run(list_bucket(get, locate("gs://bkt/x.zarr").bucket, "")) == (["zarr.json"], ["a", "b"])
+    assert asked[1].startswith("https://storage.googleapis.com/storage/v1/b/bkt/o?delimiter=%2F")
+
+
+S3_PAGE = ('<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><IsTruncated>{t}</IsTruncated>'
+           '{token}<Contents><Key>{key}</Key></Contents></ListBucketResult>')
+
+
+@pytest.mark.parametrize("body, message", [
+    (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+     b"<ListBucketResult><Contents><Key>&lol2;</Key></Contents></ListBucketResult>",
+     "refusing a listing with a DOCTYPE"),
+    (b"<ListBucketResult><Contents>", "not well-formed XML"),
+    (b"<Error><Code>AccessDenied</Code></Error>", "not an S3 ListBucketResult but <Error>"),
+    (S3_PAGE.format(t="false", token="", key="other/zarr.json").encode(),
+     "'other/zarr.json', outside the folder 'x.zarr/'"),
+    (S3_PAGE.format(t="true", token="", key="x.zarr/k").encode(), "truncated listing without a continuation"),
+])
+def test_hostile_s3_listings(body, message):
+    get, _ = pages({"list-type=2": body})
+    with pytest.raises(StoreError, match=message) as info:
+        asyncio.run(list_bucket(get, locate("s3://bkt/x.zarr").bucket, ""))
+    assert "https://bkt.s3.amazonaws.com/?list-type=2" in str(info.value)
+
+
+def test_endless_listing_is_cut_off():
+    body = S3_PAGE.format(t="true", token="<NextContinuationToken>again</NextContinuationToken>",
+                          key="x.zarr/k").encode()
+    get, asked = pages({"list-type=2": body})
+    with pytest.raises(StoreError, match=f"past {MAX_PAGES} pages"):
+        asyncio.run(list_bucket(get, locate("s3://bkt/x.zarr").bucket, ""))
+    assert len(asked) == MAX_PAGES
