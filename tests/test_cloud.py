@@ -249,3 +249,38 @@ def test_endless_listing_is_cut_off():
     with pytest.raises(StoreError, match=f"past {MAX_PAGES} pages"):
         asyncio.run(list_bucket(get, locate("s3://bkt/x.zarr").bucket, ""))
     assert len(asked) == MAX_PAGES
+
+
+# ---------------------------------------------------------------- obstore with credentials
+
+def test_private_bucket_with_credentials_through_obstore(s3_server, tmp_path):
+    """With credentials in the environment the CLI signs its requests (obstore): the private
+    bucket lists and reads; the same URL without them was refused (above)."""
+    env = {**env_for(s3_server), **s3_server.credentials}
+    result = run(s3_server, "tree", "s3://priv/plain.zarr", "--json", env=env)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["discovery"] == "listing"
+    assert [n["path"] for n in out["nodes"]] == ["", "a", "a/b", "hidden", "hidden/deep"]
+    result = run(s3_server, "cat", "s3://priv/plain.zarr", "hidden/deep", "--out", tmp_path / "d.npy", env=env)
+    assert result.exit_code == 0, result.output
+    assert np.load(tmp_path / "d.npy").tolist() == [1.5] * 4
+
+
+def test_obstore_store_ranges_sizes_and_missing_keys(s3_server, monkeypatch):
+    from pyzarr_web.core.store import RangeRequest, SuffixRequest
+    from pyzarr_web.core.stores.objectstore import ObjectStore
+
+    async def go():
+        store = ObjectStore("s3://priv/plain.zarr", endpoint=s3_server.endpoint, allow_http=True)
+        whole = await store.get("zarr.json")
+        parts = [await store.get("zarr.json", RangeRequest(2, 5)), await store.get("zarr.json", SuffixRequest(4))]
+        sizes = await store.sizes("a/")
+        return whole, parts, sizes, await store.get("nothing/here"), await store.list_dir("")
+
+    for name, value in s3_server.credentials.items():
+        monkeypatch.setenv(name, value)
+    whole, parts, sizes, missing, listing = asyncio.run(go())
+    assert parts == [whole[2:7], whole[-4:]] and missing is None
+    assert sizes["a/zarr.json"] > 0 and set(sizes) >= {"a/zarr.json", "a/b/zarr.json"}
+    assert listing == (["zarr.json"], ["a", "hidden"])

@@ -18,6 +18,7 @@ program read local files.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -26,7 +27,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from .errors import StoreError
 from .store import Store
-from .stores.cloud import is_cloud_url, locate
+from .stores.cloud import is_cloud_url, locate, split_cloud_url
 from .stores.http import HttpStore
 from .stores.icechunk import IcechunkStore
 from .stores.kerchunk import JsonReferences, KerchunkStore, ParquetReferences
@@ -123,9 +124,31 @@ def _is_kerchunk(location: str, name: str) -> bool:
     return isinstance(head, dict) and "record_size" in head
 
 
+#: environment variables that hold credentials, per cloud (any one of them: read signed)
+CREDENTIALS = {
+    "s3": ("AWS_ACCESS_KEY_ID", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+    "gcs": ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_SERVICE_ACCOUNT", "GOOGLE_SERVICE_ACCOUNT_PATH",
+            "GOOGLE_SERVICE_ACCOUNT_KEY"),
+    "azure": ("AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_ACCESS_KEY", "AZURE_STORAGE_SAS_KEY",
+              "AZURE_STORAGE_SAS_TOKEN", "AZURE_CLIENT_SECRET", "AZURE_STORAGE_TOKEN"),
+}
+
+
+def _signed(source: str) -> bool:
+    """Read SOURCE with obstore: a cloud URL on CPython, with credentials in the environment and
+    the ``cloud`` extra installed. Otherwise buckets are read anonymously over HTTP."""
+    if IN_BROWSER or not is_cloud_url(source) or importlib.util.find_spec("obstore") is None:
+        return False
+    return any(os.environ.get(name) for name in CREDENTIALS[split_cloud_url(source).api])
+
+
 def _plain_store(source: str, cloud: dict | None = None) -> Store:
     """The store of a Zarr location; CLOUD holds the options of cloud URLs (``region``,
     ``endpoint``, ``allow_http``: see :func:`.stores.cloud.locate`)."""
+    if _signed(source):
+        from .stores.objectstore import ObjectStore
+
+        return ObjectStore(source, **(cloud or {}))
     if source.startswith(("http://", "https://")) or is_cloud_url(source):
         where = locate(source, **(cloud or {}))
         return HttpStore(where.url, _transport(), bucket=where.bucket)

@@ -77,43 +77,62 @@ def _prefix(key: str) -> str:
     return f"{key}/" if key else ""
 
 
-def locate(url: str, *, region: str | None = None, endpoint: str | None = None,
-           account: str | None = None, allow_http: bool = True) -> Location:
-    """The HTTP(S) URL of a cloud URL or bucket URL and its bucket. Options in the URL's query
-    (``region``, ``endpoint``, ``account``) win over the arguments; a plain ``http://``
-    endpoint needs ``allow_http`` (``AWS_ALLOW_HTTP=true`` on the command line). Other URLs
-    come back as they are, with their bucket when they point into a known bucket host."""
+@dataclass(frozen=True)
+class CloudUrl:
+    """A cloud URL taken apart: listing ``api``, ``bucket`` (container), ``key`` and the options
+    (``region``, ``endpoint``, ``account``: the URL's own query first, then those given)."""
+
+    api: str
+    bucket: str
+    key: str
+    region: str | None = None
+    endpoint: str | None = None
+    account: str | None = None
+
+
+def split_cloud_url(url: str, *, region: str | None = None, endpoint: str | None = None,
+                    account: str | None = None) -> CloudUrl:
     parts = urlsplit(url)
-    api = _SCHEMES.get(parts.scheme.lower())
-    if api is None:
-        return Location(url, _bucket_of_https(parts))
+    api = _SCHEMES[parts.scheme.lower()]
     given = dict(parse_qsl(parts.query, keep_blank_values=True))
     wrong = sorted(set(given) - set(CLOUD_OPTIONS))
     if wrong:
         raise StoreError(f"{url}: unknown option {wrong[0]!r} (a cloud URL takes "
                          f"{', '.join(CLOUD_OPTIONS)})")
-    region = given.get("region") or region
-    endpoint = given.get("endpoint") or endpoint
-    account = given.get("account") or account
     bucket, key = parts.netloc, parts.path.lstrip("/")
+    account = given.get("account") or account
     if api == "azure" and "@" in bucket:  # abfs://container@account.dfs.core.windows.net/key
         bucket, _, host = bucket.partition("@")
         match = _AZURE.match(host.lower())
         account = match["account"] if match else host.split(".")[0]
     if not bucket or "@" in bucket or ":" in bucket or "/" in bucket:
         raise StoreError(f"{url}: not a {parts.scheme}://BUCKET/KEY URL")
-    if endpoint:
-        return _at_endpoint(url, api, endpoint, bucket, key, allow_http)
-    if api == "s3":
-        return _s3(bucket, key, region or DEFAULT_REGION)
-    if api == "gcs":
-        return Location(f"https://storage.googleapis.com/{bucket}/{_key(key)}".rstrip("/"),
-                        _gcs_bucket(bucket, key))
-    if not account:
+    if api == "azure" and not account:
         raise StoreError(f"{url}: an Azure URL needs the storage account: "
                          f"{parts.scheme}://CONTAINER@ACCOUNT.dfs.core.windows.net/KEY, or "
                          f"?account=NAME (AZURE_STORAGE_ACCOUNT_NAME on the command line)")
-    root = f"https://{account}.blob.core.windows.net/{bucket}"
+    return CloudUrl(api, bucket, key, given.get("region") or region,
+                    given.get("endpoint") or endpoint, account)
+
+
+def locate(url: str, *, region: str | None = None, endpoint: str | None = None,
+           account: str | None = None, allow_http: bool = True) -> Location:
+    """The HTTP(S) URL of a cloud URL or bucket URL and its bucket. Options in the URL's query
+    (``region``, ``endpoint``, ``account``) win over the arguments; a plain ``http://``
+    endpoint needs ``allow_http`` (``AWS_ALLOW_HTTP=true`` on the command line). Other URLs
+    come back as they are, with their bucket when they point into a known bucket host."""
+    if not is_cloud_url(url):
+        return Location(url, _bucket_of_https(urlsplit(url)))
+    cloud = split_cloud_url(url, region=region, endpoint=endpoint, account=account)
+    bucket, key = cloud.bucket, cloud.key
+    if cloud.endpoint:
+        return _at_endpoint(url, cloud.api, cloud.endpoint, bucket, key, allow_http)
+    if cloud.api == "s3":
+        return _s3(bucket, key, cloud.region or DEFAULT_REGION)
+    if cloud.api == "gcs":
+        return Location(f"https://storage.googleapis.com/{bucket}/{_key(key)}".rstrip("/"),
+                        _gcs_bucket(bucket, key))
+    root = f"https://{cloud.account}.blob.core.windows.net/{bucket}"
     return Location(f"{root}/{_key(key)}".rstrip("/"), Bucket("azure", root, _prefix(key)))
 
 
