@@ -284,3 +284,21 @@ def test_obstore_store_ranges_sizes_and_missing_keys(s3_server, monkeypatch):
     assert parts == [whole[2:7], whole[-4:]] and missing is None
     assert sizes["a/zarr.json"] > 0 and set(sizes) >= {"a/zarr.json", "a/b/zarr.json"}
     assert listing == (["zarr.json"], ["a", "hidden"])
+
+
+def test_listing_reads_a_bounded_number_of_folders(monkeypatch):
+    """A folder with more sub-folders than the bound reads the metadata of the first ones and
+    says how many it left."""
+    import pyzarr_web.core.hierarchy as hierarchy
+    from pyzarr_web.core.stores.memory import MemoryStore
+
+    monkeypatch.setattr(hierarchy, "MAX_PROBES", 3)
+    group = b'{"zarr_format": 3, "node_type": "group"}'
+    store = MemoryStore({"zarr.json": group, **{f"g{i}/zarr.json": group for i in range(5)}})
+
+    async def go():
+        h = await Hierarchy.open(store)
+        return h, [n.path for n in await h.walk()]
+    h, paths = asyncio.run(go())
+    assert paths == ["", "g0", "g1", "g2"]
+    assert h.problems == ["/: 2 folders not read (a listing reads at most 3 folders' metadata)"]

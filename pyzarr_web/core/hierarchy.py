@@ -89,6 +89,8 @@ class Hierarchy:
         self._listed: list[Node] | None = None
         #: False once listing was tried and the store does not list
         self._may_list = store.can_list or store.may_list
+        #: folders whose metadata the listing read (bounded by MAX_PROBES)
+        self._folders = 0
 
     @property
     def consolidated(self) -> bool:
@@ -300,6 +302,12 @@ class Hierarchy:
         if node.kind != "group":
             return []
         _, dirs = await self.store.list_dir(_join(node.path, "") if node.path else "")
+        budget = max(MAX_PROBES - self._folders, 0)  # each folder costs a metadata read
+        if len(dirs) > budget:
+            self.problems.append(f"{node.path or '/'}: {len(dirs) - budget} folders not read "
+                                 f"(a listing reads at most {MAX_PROBES} folders' metadata)")
+            dirs = dirs[:budget]
+        self._folders += len(dirs)
         children = [c for c in await asyncio.gather(*(self._load(_join(node.path, d))
                                                       for d in dirs)) if c is not None]
         below = await asyncio.gather(*(self._list_children(c) for c in children))
