@@ -302,3 +302,34 @@ def test_listing_reads_a_bounded_number_of_folders(monkeypatch):
     h, paths = asyncio.run(go())
     assert paths == ["", "g0", "g1", "g2"]
     assert h.problems == ["/: 2 folders not read (a listing reads at most 3 folders' metadata)"]
+
+
+def test_bucket_region_redirect_is_followed(s3_server):
+    """A bucket asked at another region's endpoint answers 301 PermanentRedirect naming its own
+    endpoint (as S3 does): the store moves there and lists and reads from it."""
+    moto_host = s3_server.endpoint.split("//", 1)[1]
+    asked = []
+
+    class WrongRegion(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            body = (f"<Error><Code>PermanentRedirect</Code><Message>use the endpoint below</Message>"
+                    f"<Endpoint>{moto_host}</Endpoint><Bucket>pub</Bucket></Error>").encode()
+            self.send_response(301)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), WrongRegion)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        h, paths = walk("s3://pub/plain.zarr", cloud={"endpoint": f"http://127.0.0.1:{server.server_address[1]}"})
+    finally:
+        server.shutdown()
+    assert asked == ["/pub/plain.zarr/zarr.json"]  # moved once, then every request went to the bucket
+    assert h.store.describe() == f"{s3_server.endpoint}/pub/plain.zarr"
+    assert h.discovery == "listing" and paths == ["", "a", "a/b", "hidden", "hidden/deep"]

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..errors import ListingUnavailable, StoreError
 from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, key_segments, slice_value
 from .cloud import Bucket
-from .listing import MAX_BODY, list_bucket, list_html
+from .listing import MAX_BODY, list_bucket, list_html, s3_redirect_endpoint
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,8 @@ class HttpStore(Store):
         self.timeouts = timeouts
         self.bucket = bucket
         self.listing = "listing" if bucket else "html"
+        #: the bucket's URL before its region redirect was followed (see _region_moved)
+        self._moved_from: str | None = None
         #: set once the server answered a Range request with the whole value (200): from then on
         #: values are requested whole and sliced here
         self.ignores_ranges = False
@@ -183,7 +185,31 @@ class HttpStore(Store):
             await asyncio.sleep(BACKOFF * 2 ** (attempts - 1))
             attempts += 1
             response = await self.transport(url, headers, timeouts)
+        moved = self._region_moved(url, response)
+        if moved is not None:
+            return await self._fetch(moved, headers)
         return response, attempts
+
+    def _region_moved(self, url: str, response: HttpResponse) -> str | None:
+        """An S3 bucket asked at the wrong region's endpoint answers 301 naming its own
+        (``<Endpoint>``): point the store there (once; requests sent meanwhile follow) and
+        return URL's new address."""
+        bucket = self.bucket
+        if response.status != 301 or bucket is None or bucket.api != "s3":
+            return None
+        if self._moved_from is not None:
+            old = self._moved_from
+            return bucket.list_url + url[len(old):] if url.startswith(old) else None
+        host = s3_redirect_endpoint(response.body)
+        if host is None or not url.startswith(bucket.list_url):
+            return None
+        scheme, netloc, path, _query, _fragment = urlsplit(bucket.list_url)
+        name = path.strip("/") or netloc.split(".", 1)[0]
+        root = f"{scheme}://{host}" if host.startswith(f"{name}.") else f"{scheme}://{host}/{name}"
+        self._moved_from = bucket.list_url
+        self.url = root + self.url[len(bucket.list_url):]
+        self.bucket = replace(bucket, list_url=root)
+        return root + url[len(bucket.list_url):]
 
     def _private(self, error: StoreError, response: HttpResponse) -> StoreError:
         """A bucket refusing an anonymous read: say what would open it."""

@@ -10,6 +10,7 @@ directly under the folder asked for are kept. Every error names the URL.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from html.parser import HTMLParser
@@ -22,6 +23,8 @@ from .cloud import Bucket
 MAX_PAGES = 100
 #: largest listing page read (a 1000-entry S3 page is ~300 kB)
 MAX_BODY = 16 << 20
+#: largest error document read for a redirect
+MAX_ERROR = 64 << 10
 #: entries of one folder (files and sub-folders)
 MAX_ENTRIES = 100_000
 
@@ -84,6 +87,17 @@ def _gcs_page(body: bytes, url: str) -> tuple[list[str], list[str], str | None]:
     token = doc.get("nextPageToken")
     return ([k for k in keys if isinstance(k, str)], [p for p in prefixes if isinstance(p, str)],
             token if isinstance(token, str) and token else None)
+
+
+def s3_redirect_endpoint(body: bytes) -> str | None:
+    """The host an S3 ``PermanentRedirect`` error names (the bucket's region endpoint), if it
+    is a plain host name."""
+    try:
+        root = _xml(body[:MAX_ERROR], "")
+    except StoreError:
+        return None
+    host = (_texts(root, "Endpoint") or [""])[0].strip().lower()
+    return host if _local(root.tag) == "Error" and re.fullmatch(r"[a-z0-9.-]+(:\d+)?", host) else None
 
 
 _PAGES = {"s3": _s3_page, "gcs": _gcs_page, "azure": _azure_page}
