@@ -5,7 +5,7 @@ stores written by zarr-python and uploaded object by object, and CORS open so th
 Buckets: ``pub`` (public-read) holds ``plain.zarr`` (no consolidated metadata; ``hidden/deep``
 is referred to by no metadata, so only a listing finds it) and ``wide.zarr`` (1100 keys at its
 root before the array ``zz``: the listing needs a second page); ``priv`` (private) holds a copy
-of ``plain.zarr``.
+of ``plain.zarr``. (moto answers every origin's CORS requests, whatever the bucket's rules.)
 """
 
 from __future__ import annotations

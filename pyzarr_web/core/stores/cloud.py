@@ -184,3 +184,22 @@ def _bucket_of_https(parts) -> Bucket | None:
     if _AZURE.match(host):
         return Bucket("azure", f"{base}/{first}", _prefix(rest))
     return None
+
+
+#: the CORS rule a bucket needs so that a web page can read it, per API, ready to paste
+CORS_HOWTO = {
+    "s3": 'aws s3api put-bucket-cors --bucket BUCKET --cors-configuration \'{"CORSRules": [{'
+          '"AllowedOrigins": ["*"], "AllowedMethods": ["GET", "HEAD"], "AllowedHeaders": ["*"], '
+          '"ExposeHeaders": ["Content-Range", "Content-Length", "ETag"], "MaxAgeSeconds": 3600}]}\'',
+    "gcs": 'gcloud storage buckets update gs://BUCKET --cors-file=cors.json with cors.json = '
+           '[{"origin": ["*"], "method": ["GET", "HEAD"], "responseHeader": ["Content-Range", '
+           '"Content-Length", "Range"], "maxAgeSeconds": 3600}]',
+    "azure": "az storage cors add --account-name ACCOUNT --services b --methods GET HEAD "
+             "--origins '*' --allowed-headers '*' --exposed-headers '*' --max-age 3600",
+}
+
+
+def cors_hint(api: str) -> str:
+    """What to do when a page may not read a bucket: its CORS configuration."""
+    return (f"If the bucket does not allow this page to read it, configure CORS on it "
+            f"(origins may be narrowed to this site): {CORS_HOWTO[api]}")

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..errors import ListingUnavailable, StoreError
 from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, key_segments, slice_value
-from .cloud import Bucket
+from .cloud import Bucket, cors_hint
 from .listing import MAX_BODY, list_bucket, list_html, s3_redirect_endpoint
 
 
@@ -47,6 +47,15 @@ _STATUS_MEANING = {
     416: "range not satisfiable (the value is shorter than requested)",
     429: "too many requests",
 }
+
+
+class NetworkError(StoreError):
+    """A request got no answer. ``maybe_cors``: the browser refused it without saying whether
+    the server was unreachable or did not allow CORS."""
+
+    def __init__(self, message: str, maybe_cors: bool = False):
+        super().__init__(message)
+        self.maybe_cors = maybe_cors
 
 
 @dataclass
@@ -180,7 +189,12 @@ class HttpStore(Store):
         """One request, retried with backoff while the server answers 5xx or 429."""
         timeouts = self.timeouts or TIMEOUTS
         attempts = 1
-        response = await self.transport(url, headers, timeouts)
+        try:
+            response = await self.transport(url, headers, timeouts)
+        except NetworkError as e:
+            if e.maybe_cors and self.bucket is not None:
+                raise StoreError(f"{e}. {cors_hint(self.bucket.api)}") from e
+            raise
         while (response.status >= 500 or response.status == 429) and attempts <= RETRIES:
             await asyncio.sleep(BACKOFF * 2 ** (attempts - 1))
             attempts += 1
