@@ -44,6 +44,16 @@ def main() -> None:
             page.locator(".bk-tab", has_text="Info").click()
             page.get_by_text("Compression ratio").or_(page.get_by_text("Stored size")).first.wait_for()
             page.screenshot(path=str(OUT / "info-view.png"))
+
+            # deep zoom: the multiscale cells image, two channels as a composite, labels overlaid
+            page.locator(".bk-tab", has_text="Data").click()
+            page.evaluate("() => window.zarrExplorer.select('cells')")
+            page.evaluate("() => window.zarrExplorer.setViewport({x0: 700, x1: 1212, y0: 600, y1: 1000})")
+            page.goto(page.url + "&labels=nuclei")
+            page.evaluate("() => window.zarrExplorer.ready.then(() => window.zarrExplorer.whenIdle())")
+            page.wait_for_function("() => window.zarrExplorer.state().level === 'cells/s0'")
+            page.locator("#pyzarr-loading").wait_for(state="detached")
+            page.screenshot(path=str(OUT / "zoom-view.png"))
             browser.close()
     print(f"wrote {', '.join(sorted(p.name for p in OUT.glob('*.png')))} to {OUT}")
 

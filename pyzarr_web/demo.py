@@ -28,8 +28,10 @@ from pathlib import Path
 import numpy as np
 
 #: Bump when the content changes: an older demo store is then rewritten.
-DEMO_VERSION = 1
+DEMO_VERSION = 2
 STORE_NAME = "sample.zarr"
+
+CELLS_SIZE, CELLS_LEVELS, CELL_SPACING = 2048, 4, 64  # the multiscale image: side, levels, cell pitch
 
 #: Every node of the sample store: path -> (shape, dtype) for arrays, None for groups.
 SAMPLE_NODES: dict[str, tuple[tuple[int, ...], str] | None] = {
@@ -40,6 +42,12 @@ SAMPLE_NODES: dict[str, tuple[tuple[int, ...], str] | None] = {
     "climate/lon": ((180,), "float32"),
     "images": None,
     "images/mandelbrot": ((512, 768), "uint16"),
+    # an OME-NGFF 0.5 multiscale image (two channels, four levels, sharded) with a label image
+    "cells": None,
+    **{f"cells/s{i}": ((2, CELLS_SIZE >> i, CELLS_SIZE >> i), "uint16") for i in range(CELLS_LEVELS)},
+    "cells/labels": None,
+    "cells/labels/nuclei": None,
+    **{f"cells/labels/nuclei/s{i}": ((CELLS_SIZE >> i, CELLS_SIZE >> i), "uint16") for i in range(CELLS_LEVELS)},
     "sharded": None,
     "sharded/ripples": ((256, 256), "float32"),
 }
@@ -98,6 +106,45 @@ def mandelbrot(height: int = 512, width: int = 768, max_iter: int = 200) -> np.n
     nu = np.clip(nu, 0.0, None)
     scaled = np.log1p(nu) / np.log1p(max_iter)
     return np.round(np.clip(scaled, 0.0, 1.0) * 65535.0).astype(np.uint16).reshape(height, width)
+
+
+def cells(size: int = CELLS_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """A field of cartoon cells on a jittered grid: (channels [nuclei, membranes] as uint16,
+    nucleus labels as uint16, one id per cell). Cheap to compute: each pixel only looks at the
+    cell of its grid square."""
+    pitch = CELL_SPACING
+    n = size // pitch
+    rng = np.random.default_rng(7)
+    jitter = (rng.uniform(-0.18, 0.18, size=(2, n, n)) * pitch).astype(np.float32)
+    radius = (rng.uniform(0.22, 0.34, size=(n, n)) * pitch).astype(np.float32)
+    brightness = rng.uniform(0.5, 1.0, size=(n, n)).astype(np.float32) * 3500
+    axis = np.arange(size, dtype=np.float32)
+    cell = (axis // pitch).astype(np.intp)
+    within = axis - (cell + 0.5) * pitch  # offset from the grid square's centre, along one axis
+    gy, gx = cell[:, None], cell[None, :]
+    dy = within[:, None] - jitter[0][gy, gx]
+    dx = within[None, :] - jitter[1][gy, gx]
+    r = np.sqrt(dy * dy + dx * dx) / radius[gy, gx]
+    out = np.empty((2, size, size), np.uint16)
+    out[0] = brightness[gy, gx] * np.exp(-(r * r) ** 2) + 120
+    out[1] = np.exp(-((r - 1.45) * 6) ** 2) * 2200 + 80
+    out &= 0xFFC0  # 10 significant bits: a sample store that stays small
+    labels = np.where(r < 1.0, gy * n + gx + 1, 0).astype(np.uint16)
+    return out, labels
+
+
+def _write_ome_image(group, levels: list[np.ndarray], scale: float, axes: list[dict], chunks, shards,
+                     **attributes) -> None:
+    """LEVELS (finest first, each halving y and x) as an OME-NGFF 0.5 multiscale in GROUP."""
+    spatial = len(axes) - 2
+    datasets = []
+    for i, level in enumerate(levels):
+        group.create_array(f"s{i}", data=level, chunks=chunks, shards=shards,
+                           dimension_names=[a["name"] for a in axes])
+        factor = [1.0] * spatial + [scale * 2 ** i] * 2
+        datasets.append({"path": f"s{i}", "coordinateTransformations": [{"type": "scale", "scale": factor}]})
+    group.attrs["ome"] = {"version": "0.5", "multiscales": [{"name": group.basename, "axes": axes,
+                                                              "datasets": datasets}], **attributes}
 
 
 def ripples(size: int = 256) -> np.ndarray:
@@ -166,7 +213,7 @@ def write_sample_store(path: Path) -> Path:
         root = zarr.open_group(tmp, mode="w", zarr_format=3, attributes={
             "title": "pyzarr-web sample store",
             "description": "Synthetic data computed with numpy: a monthly temperature climatology, "
-                           "a Mandelbrot image and a sharded array.",
+                           "a Mandelbrot image, a multiscale two-channel image of cells and a sharded array.",
             "license": "CC0-1.0",
             "created_by": "pyzarr-web demo",
             "pyzarr_web_demo": DEMO_VERSION,
@@ -202,6 +249,24 @@ def write_sample_store(path: Path) -> Path:
                                         "units": "1",
                                         "region": {"x": [-2.2, 0.8], "y": [-1.0, 1.0]},
                                         "description": "0 inside the set; brighter = escapes later"})
+
+        channels, nuclei = cells()
+        space = [{"name": "y", "type": "space", "unit": "micrometer"},
+                 {"name": "x", "type": "space", "unit": "micrometer"}]
+        image = root.create_group("cells", attributes={"description": "A multiscale OME-NGFF 0.5 image: "
+                                                       "pan and zoom it; two channels as a colour composite"})
+        _write_ome_image(image, [channels[:, ::2 ** i, ::2 ** i] for i in range(CELLS_LEVELS)], 0.25,
+                         [{"name": "c", "type": "channel"}, *space], (1, 256, 256), (1, 1024, 1024),
+                         omero={"channels": [
+                             {"label": "nuclei", "color": "3080FF", "active": True,
+                              "window": {"min": 0, "max": 65535, "start": 100, "end": 3600}},
+                             {"label": "membranes", "color": "FF9020", "active": True,
+                              "window": {"min": 0, "max": 65535, "start": 80, "end": 2400}}]})
+        labels = image.create_group("labels")
+        labels.attrs["ome"] = {"version": "0.5", "labels": ["nuclei"]}
+        label = labels.create_group("nuclei")
+        _write_ome_image(label, [nuclei[::2 ** i, ::2 ** i] for i in range(CELLS_LEVELS)], 0.25, space,
+                         (256, 256), (1024, 1024), **{"image-label": {"source": {"image": "../../"}}})
 
         sharded = root.create_group("sharded", attributes={"description": "Arrays using the sharding codec"})
         sharded.create_array("ripples", data=ripples(), shards=(128, 128), chunks=(32, 32), compressors=gzip,

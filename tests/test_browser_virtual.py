@@ -187,3 +187,13 @@ def test_explorer_page_opens_an_icechunk_repository(browser, http_server, stores
         page.get_by_text(f"Icechunk repository at tag:v1 (snapshot {ids['first']})", exact=True).wait_for()
         assert state["view"]["min"] == pytest.approx(float(expected.min()))
         assert state["view"]["mean"] == pytest.approx(float(expected.mean()), rel=1e-5)
+        # the version picker lists branches, tags and the history; picking a branch reopens the node there
+        versions = page.locator("select").filter(has=page.locator("option", has_text="branch main"))
+        assert "tag v1" in versions.inner_text() and ids["first"][:8] in versions.inner_text()
+        versions.select_option(label="branch main")
+        page.wait_for_function("() => window.zarrExplorer.state().status === 'idle' && "
+                               "new URLSearchParams(location.search).get('ref') === 'main'")
+        state = page.evaluate("() => window.zarrExplorer.whenIdle().then(() => window.zarrExplorer.state())")
+        latest = read_with_icechunk(folder / "repo", folder / "icv", branch="main")["a"]
+        assert state["path"] == "a" and state["view"]["mean"] == pytest.approx(float(latest.mean()), rel=1e-5)
+        assert float(latest.mean()) != pytest.approx(float(expected.mean()), rel=1e-5)  # the commit after v1

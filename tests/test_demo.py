@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -155,3 +156,25 @@ def test_run_demo_writes_then_serves(tmp_path, monkeypatch, capsys):
     assert "Writing the sample store" in capsys.readouterr().out
     demo.run_demo(tmp_path / "demo-data", host="127.0.0.1", port=0, open_browser=False)
     assert "Using the sample store" in capsys.readouterr().out
+
+
+def test_the_cells_image_is_an_ome_pyramid_with_channels_and_labels(store):
+    """What `pyzarr-web demo` shows of deep zoom: read as the explorer does, and checked against
+    the arrays zarr-python reads."""
+    from pyzarr_web.core import Hierarchy, open_store
+    from pyzarr_web.core.conventions import read_level_metadata, read_multiscale
+
+    async def read(path):
+        h = await Hierarchy.open(open_store(str(store)))
+        node = await h.node(path)
+        return await read_level_metadata(read_multiscale(node.attributes, 3, path), h, path)
+
+    image, labels = asyncio.run(read("cells")), asyncio.run(read("cells/labels/nuclei"))
+    assert (image.convention, image.version, image.problems) == ("ome-ngff", "0.5", [])
+    assert [lv.path for lv in image.levels] == ["s0", "s1", "s2", "s3"]
+    assert [c.label for c in image.channels] == ["nuclei", "membranes"]
+    assert [a.unit for a in image.axes] == [None, "micrometer", "micrometer"]
+    assert labels.is_label and [lv.shape for lv in labels.levels] == [(2048 >> i,) * 2 for i in range(4)]
+    root = zarr.open_group(store, mode="r")
+    np.testing.assert_array_equal(root["cells/s2"][:], root["cells/s0"][:, ::4, ::4])
+    assert root["cells/s0"].shards == (1, 1024, 1024)

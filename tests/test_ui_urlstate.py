@@ -6,14 +6,15 @@ from pyzarr_web.ui.viewer import Viewer
 
 
 def test_a_view_survives_the_round_trip_through_its_url():
-    viewer = Viewer(store="https://example.org/a b.zarr", path="grp/cube", selection="3,:,2:70:4",
+    viewer = Viewer(store="https://example.org/a b.zarr", ref="tag:v1", path="grp/cube", selection="3,:,2:70:4",
                     colormap="magma", auto_contrast=False, clim=(-1.5, 2.0), log_scale=True, tab="info",
                     level="grp/cube/2", viewport=(1048000.25, 1048576, 0, 512.5), labels="cells", composite=False)
     query = urlstate.encode(viewer)
     assert "select=3,:,2:70:4" in query and "clim=-1.5,2" in query and "tab=info" in query
     assert "level=grp/cube/2" in query and "view=1048000.25,1048576,0,512.5" in query  # no digits lost
     decoded = urlstate.decode("?" + query)
-    assert decoded == {"store": viewer.store, "path": "grp/cube", "selection": "3,:,2:70:4",
+    assert "ref=tag:v1" in query
+    assert decoded == {"store": viewer.store, "ref": "tag:v1", "path": "grp/cube", "selection": "3,:,2:70:4",
                        "colormap": "magma", "auto_contrast": False, "clim": (-1.5, 2.0),
                        "log_scale": True, "tab": "info", "level": "grp/cube/2",
                        "viewport": (1048000.25, 1048576, 0, 512.5), "labels": "cells", "composite": False}

@@ -70,8 +70,15 @@ async def test_a_huge_array_opens_on_a_screenful_and_zooms_out_as_a_bounded_over
     np.testing.assert_array_equal(explorer._plane[0:512, 512:].ravel(), np.arange(512 * 512, dtype="u2"))
     assert explorer.view_summary["downsampled"] is False
 
+    monkeypatch.setattr("pyzarr_web.ui.explorer.OVERVIEW_DRAW_S", 0)
+    drawn = []
+    show = explorer._show_zoomed
+    monkeypatch.setattr(explorer, "_show_zoomed", lambda planes, *a, **k: (
+        drawn.append(int(np.isnan(planes[0]).sum()) if planes[0].dtype.kind == "f" else 0), show(planes, *a, **k))[-1])
     explorer.viewer.viewport = (0, 16384, 0, 8192)  # all of it: too many tiles for one view
     await settle(explorer)
+    # progressive: each band of chunk rows drawn as it arrives (the rest transparent), then all
+    assert len(drawn) == 8192 // 512 and drawn[0] > drawn[-2] > 0 and drawn[-1] == 0
     state = explorer.state()
     assert (state["status"], state["error"]) == ("idle", None)
     assert state["io"]["requests"] == 16 * 32 - 4  # every chunk once; the first view's 4 are cached

@@ -47,6 +47,7 @@
     const pending = pendingCalls.get(msg.id);
     if (!pending) return;
     pendingCalls.delete(msg.id);
+    if (msg.picked) timings.picked_bytes = msg.picked.bytes; // local files read so far, in bytes
     if (msg.error !== undefined) pending.reject(new Error(msg.error));
     else {
       latestState = msg.result;
@@ -72,6 +73,15 @@
     navigating += 1;
     call("navigate", window.location.search).catch(() => {}).finally(() => { navigating -= 1; });
   });
+
+  // Local files picked or dropped (ui/localopen.py): File objects go to the worker as they are
+  // (a handle, not the contents), and the store URL names the set.
+  let pickedSets = 0;
+  window.pyzarrPick = (files) => {
+    pickedSets += 1;
+    worker.postMessage({ type: "picked", id: pickedSets, files });
+    return pickedSets;
+  };
 
   window.zarrExplorer = {
     get ready() {

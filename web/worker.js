@@ -77,10 +77,34 @@ self.addEventListener("unhandledrejection", (event) => {
   fail(event.reason);
 });
 
+// Local files the user picked or dropped on the page: set id -> Map(relative path -> File).
+// Python reads them lazily, a slice at a time (pyzarr_web/core/stores/picked_pyodide.py);
+// `read` counts what was read, so tests can check that a view reads only what it shows.
+const pickedSets = new Map();
+self.pyzarrPicked = {
+  read: { calls: 0, bytes: 0 },
+  paths: (id) => [...(pickedSets.get(id) || new Map()).keys()],
+  size: (id, path) => pickedSets.get(id).get(path).size,
+  async slice(id, path, start, end) {
+    const data = new Uint8Array(await pickedSets.get(id).get(path).slice(start, end).arrayBuffer());
+    self.pyzarrPicked.read.calls += 1;
+    self.pyzarrPicked.read.bytes += data.length;
+    return data;
+  },
+  sliceSync(id, path, start, end) { // for Python's zipfile, which reads synchronously
+    const data = new Uint8Array(new FileReaderSync().readAsArrayBuffer(pickedSets.get(id).get(path).slice(start, end)));
+    self.pyzarrPicked.read.calls += 1;
+    self.pyzarrPicked.read.bytes += data.length;
+    return data;
+  },
+};
+
 self.onmessage = (event) => {
   const msg = event.data;
   try {
-    if (msg.type === "init") {
+    if (msg.type === "picked") {
+      pickedSets.set(msg.id, new Map(msg.files.map((f) => [f.path, f.file])));
+    } else if (msg.type === "init") {
       start(msg).catch(fail);
     } else if (msg.type === "rendered") {
       browser.link(sendPatch, (json) => post(JSON.parse(json)));
@@ -95,7 +119,8 @@ self.onmessage = (event) => {
       }
     } else if (msg.type === "api") {
       browser.call_api(msg.method, JSON.stringify(msg.args || [])).then(
-        (json) => post({ type: "api-result", id: msg.id, result: JSON.parse(json) }),
+        // with what was read of local files so far (zarrExplorer.timings.picked_bytes)
+        (json) => post({ type: "api-result", id: msg.id, result: JSON.parse(json), picked: self.pyzarrPicked.read }),
         (err) => post({ type: "api-result", id: msg.id, error: errorText(err) }),
       );
     }

@@ -152,6 +152,10 @@ def _plain_store(source: str, cloud: dict | None = None) -> Store:
     if source.startswith(("http://", "https://")) or is_cloud_url(source):
         where = locate(source, **(cloud or {}))
         return HttpStore(where.url, _transport(), bucket=where.bucket)
+    if IN_BROWSER and source.startswith("picked://"):  # files the user picked or dropped on the page
+        from .stores.picked_pyodide import picked_store
+
+        return picked_store(source)
     if os.path.isdir(source):
         return LocalStore(source)
     if os.path.isfile(source) and source.lower().endswith(".zip"):

@@ -22,6 +22,7 @@ import param
 from pyzarr_web.core import Hierarchy, NodeNotFoundError, ZarrError, raw_store, store_kind, wrap
 from pyzarr_web.core.codecs.warmup import codec_ids, warm_later
 from pyzarr_web.core.hierarchy import LISTED_BY
+from pyzarr_web.core.store import base_store
 from pyzarr_web.core.stores.cloud import is_cloud_url
 from pyzarr_web.core.wrappers import TrafficCounter
 from pyzarr_web.ui import info, urlstate
@@ -36,6 +37,7 @@ from pyzarr_web.ui.channels import (
 from pyzarr_web.ui.coords import Axis, cf_decode, dimension_names, format_value, read_axes
 from pyzarr_web.ui.frames import Frame, frames_for
 from pyzarr_web.ui.loader import FULL_READ_BYTES, MAX_DISPLAY_POINTS, Loader, ProgressThrottle, read_strides
+from pyzarr_web.ui.localopen import LocalOpener
 from pyzarr_web.ui.plots import Histogram, ImagePlot, LinePlot, Placement
 from pyzarr_web.ui.pyramid import Pyramid, open_labels, open_pyramid, single
 from pyzarr_web.ui.slicing import ViewSpec, stride_for
@@ -74,12 +76,16 @@ SIDE_PANEL_WIDTH = 290  # display controls, statistics and histogram, right of t
 TILE_CACHE_BYTES = 128 * 2**20  # decoded deep-zoom tiles kept, all levels together
 #: most chunks a strided overview of a zoomed-out single-level image reads before refusing
 OVERVIEW_MAX_CHUNKS = 4096
+OVERVIEW_DRAW_S = 0.5  # an overview in progress is redrawn this often
 
 _SHOWN, _HIDDEN = {"visibility": "visible"}, {"visibility": "hidden"}
-_WANTED = ("store", "path", "selection", "displayed", "level", "viewport", "composite", "channels", "labels")
+_WANTED = ("store", "ref", "path", "selection", "displayed", "level", "viewport", "composite", "channels",
+           "labels")
 _TAB_INDEX = {name: index for index, name in enumerate(TABS)}
 _EMPTY_STORE = ("Enter the URL of a Zarr store (the folder that holds zarr.json, .zgroup or .zmetadata) "
-                "above and press Open. Stores on other sites must send CORS headers.")
+                "above and press Open. Stores on other sites must send CORS headers. A store on your own "
+                "disk opens with Open folder… or Open file… (a .zip or .ozx), or dropped on this page: "
+                "it is read here, nothing is uploaded.")
 
 
 def _short(number: float) -> str:
@@ -131,7 +137,7 @@ class Explorer(param.Parameterized):
         self.loader = Loader()
         # what is loaded now; the load brings it to what the viewer asks for
         self._target: tuple | None = None  # the (store, path, selection, displayed) being loaded
-        self._store_open: str | None = None  # URL whose hierarchy is open (None: none tried yet)
+        self._store_open: tuple | None = None  # (URL, version) whose hierarchy is open (None: none tried yet)
         self._hierarchy: Hierarchy | None = None
         self._tree = TreeModel([])
         self._node = None  # the selected Node
@@ -141,6 +147,7 @@ class Explorer(param.Parameterized):
         self._plane: np.ndarray | None = None  # the decoded slice shown
         self._plane_steps: tuple[int, ...] = ()  # array samples per shown sample, per displayed axis
         self._stored_bytes: int | None = None
+        self._chunk_files: dict[str, tuple[int, int]] | None = None  # a virtual array's files: (chunks, bytes)
         self._pyramid: Pyramid | None = None  # the selected multiscale group's levels
         self._tiles = TileCache(TILE_CACHE_BYTES)
         self._traffic: TrafficCounter | None = None  # requests and bytes reaching the network
@@ -175,9 +182,13 @@ class Explorer(param.Parameterized):
                                               sizing_mode="stretch_width", min_width=160,
                                               stylesheets=[_NARROW_SHRINK])
         self.open_button = pn.widgets.Button(label="Open", color="primary", width=70)
+        self.local_opener = LocalOpener(width=220, height=34, stylesheets=[_NARROW_HIDDEN])
         self.sidebar_toggle = pn.widgets.Toggle(label="☰ Tree", value=True, width=80)
         self.tree = TreeView(height=480, sizing_mode="stretch_width")
         self.tree_error = _text_pane()
+        # an Icechunk repository's branches, tags and snapshots (its history, newest first)
+        self.version_select = pn.widgets.Select(label="Version", options={}, sizing_mode="stretch_width",
+                                                visible=False)
         self.empty_pane = _text_pane(_escaped(_EMPTY_STORE, "pzw-empty"))
         self.group_pane = _text_pane()
         self.info_pane = _text_pane()
@@ -220,11 +231,15 @@ class Explorer(param.Parameterized):
         self.scalar_pane = _text_pane()
 
         self.open_button.on_click(lambda _event: self.open(self.url_input.value))
+        self.local_opener.param.watch(lambda event: self.open(event.new), "opened")
+        self.local_opener.param.watch(
+            lambda event: setattr(self.tree_error, "object", _escaped(event.new, "pzw-error")), "status")
         self.retry_button.on_click(lambda _event: self.retry())
         self.fit_button.on_click(lambda _event: self.fit())
         self.stop_button.on_click(lambda _event: self.stop())
         self.level_select.param.watch(lambda event: setattr(self.viewer, "level", event.new), "value")
         self.labels_select.param.watch(lambda event: setattr(self.viewer, "labels", event.new), "value")
+        self.version_select.param.watch(self._version_picked, "value")
         self.viewer.param.watch(lambda event: setattr(self.level_select, "value", event.new)
                                 if event.new in self.level_select.options.values() else None, "level")
         self.url_input.param.watch(lambda _event: self.open(self.url_input.value), "enter_pressed")
@@ -242,9 +257,9 @@ class Explorer(param.Parameterized):
         header = pn.Row(
             pn.pane.HTML("<b style='font-size:18px;white-space:nowrap'>pyzarr-web</b>", width=110,
                          align="center", stylesheets=[_NARROW_HIDDEN]),
-            self.sidebar_toggle, self.url_input, self.open_button, sizing_mode="stretch_width",
+            self.sidebar_toggle, self.url_input, self.open_button, self.local_opener, sizing_mode="stretch_width",
             stylesheets=[_NARROW_FIT])
-        sidebar = pn.Column(self.tree, self.tree_error, width=SIDEBAR_WIDTH,
+        sidebar = pn.Column(self.version_select, self.tree, self.tree_error, width=SIDEBAR_WIDTH,
                             sizing_mode="stretch_height", visible=self.sidebar_toggle.param.value,
                             stylesheets=[_NARROW_SIDEBAR])
         self.array_controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part,
@@ -319,7 +334,7 @@ class Explorer(param.Parameterized):
     async def _converge(self) -> None:
         """Bring the views to the viewer's state, skipping the steps already done."""
         v = self.viewer
-        if v.store != self._store_open:
+        if (v.store, v.ref) != self._store_open:
             await self._open_store(v.store)
         if self._hierarchy is None:
             return
@@ -344,12 +359,12 @@ class Explorer(param.Parameterized):
     def open(self, url: str) -> asyncio.Task:
         """Open (or reopen) the store at URL, showing its root."""
         self._store_open = None  # reopening the same URL reads it again
-        self.viewer.param.update(store=url.strip(), path="", selection=None, displayed=None, level="auto",
+        self.viewer.param.update(store=url.strip(), ref="", path="", selection=None, displayed=None, level="auto",
                                  viewport=None)
         return self._start()
 
     async def _open_store(self, url: str) -> None:
-        self._store_open = url
+        self._store_open = url, self.viewer.ref
         self.url_input.value = url
         self._hierarchy, self._node, self._array, self._pyramid = None, None, None, None
         self.loader.forget()
@@ -362,7 +377,7 @@ class Explorer(param.Parameterized):
         if not url:
             return
         try:
-            self._traffic = TrafficCounter(raw_store(url))
+            self._traffic = TrafficCounter(raw_store(url, ref=self.viewer.ref or None))
             hierarchy = await Hierarchy.open(wrap(self._traffic))
             path = self.viewer.path
             self._tree = TreeModel(await hierarchy.walk(include=[path] if path else ()))
@@ -374,6 +389,33 @@ class Explorer(param.Parameterized):
         warm_later(codec_ids(self._tree.nodes.values()), busy=lambda: self.status == "loading")
         self.tree.nodes = self._tree.rows()
         self.tree_error.object = self._listing_notice()
+        await self._show_versions()
+
+    async def _show_versions(self) -> None:
+        """A versioned store's branches, tags and history (newest first) in the version picker."""
+        store = base_store(self._hierarchy.store)
+        info = store.info()
+        self.version_select.visible = info["kind"] == "icechunk"
+        if not self.version_select.visible:
+            return
+        refs, history = await asyncio.gather(store.refs(), store.history())
+        current = self.viewer.ref or info["ref"]
+        # over HTTP a format-1 repository cannot list its refs: offer main and the one open
+        refs = {"branches": sorted({*refs["branches"], "main"}), "tags": refs["tags"]}
+        if current.startswith("tag:") and current[4:] not in refs["tags"]:
+            refs["tags"] = [*refs["tags"], current[4:]]
+        elif ":" not in current and current not in refs["branches"]:
+            refs["branches"] = [*refs["branches"], current]
+        options = {f"branch {b}": b for b in refs["branches"]} | {f"tag {t}": f"tag:{t}" for t in refs["tags"]}
+        for entry in history:
+            when = str(entry["time"])[:19].replace("T", " ")
+            options[f"{entry['id'][:8]}… {when} {entry['message'] or ''}".strip()] = f"snapshot:{entry['id']}"
+        options.setdefault(current, current)
+        self.version_select.param.update(options=options, value=current)
+
+    def _version_picked(self, event) -> None:
+        if event.new and event.new != (self.viewer.ref or base_store(self._hierarchy.store).info()["ref"]):
+            self.viewer.ref = event.new
 
     def _listing_notice(self) -> str:
         """Say when the tree may miss nodes: without consolidated metadata HTTP cannot list."""
@@ -447,12 +489,24 @@ class Explorer(param.Parameterized):
 
     async def _select_array(self, node, array) -> None:
         self._stored_bytes = await array.stored_bytes()
+        self._chunk_files = await self._where_chunks_live(array)
         try:
             self._axes = await read_axes(self._hierarchy, self._tree.nodes, array)
         except Exception:  # a broken coordinate must not hide the data: fall back to indices
             self._axes = [Axis(name, n) for name, n in zip(dimension_names(array), array.shape)]
         self._node, self._array = node, array
         self._show_array_info()
+
+    async def _where_chunks_live(self, array) -> dict[str, tuple[int, int]] | None:
+        """For an array of a virtual store (Kerchunk, Icechunk), the files its chunks are read
+        from; None for plain stores, or when finding out takes too long (a huge manifest)."""
+        store = base_store(self._hierarchy.store)
+        if store.info()["kind"] == "zarr":
+            return None
+        try:
+            return await asyncio.wait_for(store.chunk_files(f"{array.path}/" if array.path else ""), 5)
+        except (TimeoutError, ZarrError):
+            return None
 
     def _group_summary(self, node_path: str) -> str:
         """What a group holds, in place of data controls."""
@@ -563,7 +617,7 @@ class Explorer(param.Parameterized):
         top = float(np.iinfo(self._array.dtype).max) if self._array.dtype.kind in "iu" else 1.0
         top = min(top, 65535.0) if style.window is None else max(style.window[1] * 2, 1.0)
         low, high = style.window or (0.0, top)
-        widgets = (pn.widgets.Checkbox(name=style.label, value=style.active, width=70),
+        widgets = (pn.widgets.Checkbox(label=style.label, value=style.active, width=70),
                    pn.widgets.ColorPicker(value=f"#{style.color}", width=36),
                    pn.widgets.RangeSlider(start=min(0.0, low), end=max(top, high), value=(low, high), width=120,
                                           step=max((top - min(0.0, low)) / 1000, 1e-6), show_value=False))
@@ -759,25 +813,48 @@ class Explorer(param.Parameterized):
             if wanted[0].fits:
                 return await self._tiles.read(wanted, progress), wanted[0], viewport, (1, 1)
             self._label_read = None  # an overview shows no labels: they would cost as much again
-            planes = [await self._overview(w, progress) for w in wanted[:len(indices)]]
+            shown = viewport if len(indices) == 1 else None  # one plane: drawn as its bands arrive
+            planes = [await self._overview(w, progress, shown) for w in wanted[:len(indices)]]
             return [data for data, _ in planes], wanted[0], viewport, planes[0][1]
         finally:
             if progress.shown:
                 self._show_progress(False)
 
-    async def _overview(self, wanted: TilePlan, progress) -> tuple[np.ndarray, tuple[int, int]]:
-        """A zoomed-out view of too many tiles: read strided, with progress, never more than
-        OVERVIEW_MAX_CHUNKS chunks (the Stop button ends it early)."""
+    async def _overview(self, wanted: TilePlan, progress, viewport: Viewport | None = None
+                        ) -> tuple[np.ndarray, tuple[int, int]]:
+        """A zoomed-out view of too many tiles: read strided, never more than OVERVIEW_MAX_CHUNKS
+        chunks, a band of chunk rows at a time; with VIEWPORT, what has arrived is drawn every
+        OVERVIEW_DRAW_S (the Stop button ends it early, keeping what is drawn)."""
         (r0, r1), (c0, c1) = wanted.window
         if len(wanted.tiles) > OVERVIEW_MAX_CHUNKS:
             raise ZarrError(
                 f"the view covers {len(wanted.tiles):,} chunks of {wanted.array.path or '/'} at this level, more "
                 f"than the {OVERVIEW_MAX_CHUNKS:,} an overview reads: zoom in (or open a pyramid of this array)")
         step = stride_for(max(r1 - r0, c1 - c0), MAX_DISPLAY_POINTS)  # one step: square samples
-        spans = {wanted.dims[0]: slice(r0, r1, step), wanted.dims[1]: slice(c0, c1, step)}
-        selection = tuple(spans.get(d, i) for d, i in enumerate(wanted.hidden))
-        data = await wanted.array.read(selection, progress=progress)
-        return (data.T if wanted.dims[0] > wanted.dims[1] else data), (step, step)
+        band = math.ceil(wanted.chunks[0] / step) * step  # whole chunk rows, on the stride
+        rows = len(range(r0, r1, step))
+        out = np.full((rows, len(range(c0, c1, step))), np.nan, np.float32)
+        data = None
+        done, total, drawn_at = 0, len(wanted.tiles), time.perf_counter()
+        for start in range(r0, r1, band):
+            def tick(n: int, _total: int, before: int = done) -> None:
+                progress(before + n, total)
+
+            spans = {wanted.dims[0]: slice(start, min(start + band, r1), step), wanted.dims[1]: slice(c0, c1, step)}
+            part = await wanted.array.read(tuple(spans.get(d, i) for d, i in enumerate(wanted.hidden)), progress=tick)
+            part = part.T if wanted.dims[0] > wanted.dims[1] else part
+            if data is None:
+                data = np.empty((rows, out.shape[1]), part.dtype)
+            at = (start - r0) // step
+            data[at:at + part.shape[0]] = part
+            done += math.ceil(part.shape[0] * step / wanted.chunks[0]) * math.ceil((c1 - c0) / wanted.chunks[1])
+            if viewport is not None and time.perf_counter() - drawn_at > OVERVIEW_DRAW_S and at + part.shape[0] < rows:
+                out[at:at + part.shape[0]] = part  # float with NaN (transparent) where nothing is read yet
+                out[:at] = data[:at]
+                self._show_zoomed([out], wanted, viewport, (step, step), sharp=False)
+                await asyncio.sleep(0)
+                drawn_at = time.perf_counter()
+        return data, (step, step)
 
     def _show_zoomed(self, planes: list[np.ndarray], shown: TilePlan, viewport: Viewport,
                      steps: tuple[int, int] = (1, 1), sharp: bool = True) -> None:
@@ -854,7 +931,8 @@ class Explorer(param.Parameterized):
                         "render_ms": round((time.perf_counter() - read_done) * 1000, 1)}
 
     def _show_array_info(self) -> None:
-        array = info.rows_html(f"Array /{self._array.path}", info.array_rows(self._array, self._stored_bytes))
+        array = info.rows_html(f"Array /{self._array.path}", info.array_rows(self._array, self._stored_bytes)
+                               + info.chunk_file_rows(self._chunk_files))
         if self._pyramid is not None:
             array = info.rows_html(f"Multiscale image /{self._node.path}",
                                    info.multiscale_rows(self._pyramid)) + array

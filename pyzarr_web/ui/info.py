@@ -81,6 +81,20 @@ def _physical_scale(ms) -> str:
     return ", ".join(parts)
 
 
+def chunk_file_rows(files: dict[str, tuple[int, int]] | None, shown: int = 5) -> list[tuple[str, str]]:
+    """Where a virtual array's chunks live: how many files, the total, the largest few."""
+    if not files:
+        return []
+    chunks = sum(n for n, _ in files.values())
+    size = sum(b for _, b in files.values())
+    rows = [("Chunks live in", f"{len(files):,} file(s): {chunks:,} chunks, {human_bytes(size)} referenced")]
+    for url, (n, b) in sorted(files.items(), key=lambda kv: -kv[1][1])[:shown]:
+        rows.append(("", f"{url}: {n:,} chunks, {human_bytes(b)}"))
+    if len(files) > shown:
+        rows.append(("", f"… and {len(files) - shown:,} more"))
+    return rows
+
+
 def group_rows(node, child_count: int) -> list[tuple[str, str]]:
     return [("Zarr format", str(node.zarr_format)), ("Members", str(child_count))]
 

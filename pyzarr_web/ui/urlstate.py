@@ -1,6 +1,6 @@
 """The query string of a view, both ways: one codec for the page's URL, the JS API and the tests.
 
-``?store=URL&path=PATH&select=0,:,:&level=PATH&view=x0,x1,y0,y1&labels=NAME&composite=0&cmap=magma&clim=0,300
+``?store=URL&ref=tag:v1&path=PATH&select=0,:,:&level=PATH&view=x0,x1,y0,y1&labels=NAME&composite=0&cmap=magma&clim=0,300
 &log=1&tab=info`` (&endpoint=URL: the custom endpoint of an s3:// store). Parameters at
 their defaults are left out, so a URL says only what differs. A value that cannot be read is
 dropped (the view falls back to its default) rather than breaking the page.
@@ -45,6 +45,7 @@ def decode(query: str) -> dict:
     tab = params.get("tab")
     return {
         "store": with_endpoint(params.get("store", "").strip(), params.get("endpoint")),
+        "ref": params.get("ref", ""),
         "path": params.get("path", ""),
         "selection": params.get("select"),
         "level": params.get("level") or Viewer.level,
@@ -64,6 +65,8 @@ def encode(viewer: Viewer) -> str:
     if not viewer.store:
         return ""
     query = {"store": viewer.store}
+    if viewer.ref:
+        query["ref"] = viewer.ref
     if viewer.path:
         query["path"] = viewer.path
     if viewer.selection:

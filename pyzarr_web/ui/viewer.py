@@ -16,6 +16,8 @@ TABS = ("data", "table", "info")
 
 class Viewer(param.Parameterized):
     store = param.String(default="", doc="URL of the store's root ('' shows nothing).")
+    ref = param.String(default="", doc="Version of a versioned (Icechunk) store: 'main', 'tag:v1', "
+                                       "'snapshot:ID'; '' its default branch.")
     path = param.String(default=None, allow_None=True,
                         doc="Selected node ('' is the root); None until a store is open.")
     selection = param.String(default=None, allow_None=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from typing import BinaryIO
 
 from ..errors import StoreError
 from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, check_range, key_segments, split_listing
@@ -18,10 +19,11 @@ _ROOT_MARKERS = ("zarr.json", ".zgroup", ".zarray", ".zmetadata")
 class ZipStore(Store):
     can_list = True
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = str(path)
+    def __init__(self, path: str | os.PathLike | BinaryIO, name: str | None = None):
+        """PATH: a zip file's path, or a seekable binary file (NAME then says what it is)."""
+        self.path = name or str(path)
         try:
-            self._zip = zipfile.ZipFile(self.path)
+            self._zip = zipfile.ZipFile(path)
         except (OSError, zipfile.BadZipFile) as e:
             raise StoreError(f"{self.path}: cannot open zip ({e})") from e
         names = [n for n in self._zip.namelist() if not n.endswith("/")]
