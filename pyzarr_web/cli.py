@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import Path
 
 import click
@@ -52,7 +54,22 @@ def demo(port: int, host: str, data: Path, no_browser: bool) -> None:
 
 
 def store_options(command):
-    """Options of virtual and versioned stores, shared by the commands that open one."""
+    """Options of cloud, virtual and versioned stores, shared by the commands that open one."""
+
+    body = command
+
+    @functools.wraps(body)
+    def run(*args, endpoint: str | None, region: str | None, **kwargs):
+        allow_http = os.environ.get("AWS_ALLOW_HTTP", "").lower() == "true"
+        return body(*args, cloud={"endpoint": endpoint, "region": region, "allow_http": allow_http},
+                       **kwargs)
+
+    command = click.option("--endpoint", default=None, metavar="URL", envvar="AWS_ENDPOINT_URL",
+                           help="s3:// sources: a custom S3-compatible endpoint (default "
+                                "$AWS_ENDPOINT_URL; a plain http:// one needs AWS_ALLOW_HTTP=true).")(run)
+    command = click.option("--region", default=None, envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+                           help="s3:// sources: the bucket's region (default $AWS_REGION, else "
+                                "us-east-1).")(command)
     command = click.option("--ref", default=None, metavar="REF",
                            help="Icechunk: the branch (main, branch:NAME), tag (tag:NAME) or "
                                 "snapshot (snapshot:ID) to read; default main.")(command)
@@ -66,7 +83,7 @@ def store_options(command):
 @click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON.")
 @store_options
 def tree(source: str, as_json: bool, **options) -> None:
-    """Print the hierarchy of SOURCE (http(s) URL, local directory or .zip, a Kerchunk reference
+    """Print the hierarchy of SOURCE (http(s), s3://, gs:// or az:// URL, local directory or .zip, a Kerchunk reference
     file or Parquet folder, an Icechunk repository; a kerchunk: or icechunk: prefix forces the
     kind)."""
     from pyzarr_web import inspect_cmd

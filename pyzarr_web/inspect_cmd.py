@@ -114,7 +114,7 @@ def tree(source: str, as_json: bool = False, **options) -> None:
         _fail(e)
     if as_json:
         georefs = _cf_georefs(nodes)
-        click.echo(json.dumps({"store": h.store.info(),
+        click.echo(json.dumps({"store": h.store.info(), "discovery": h.discovery,
                                "nodes": [node_json(n, multiscales.get(n.path),
                                                    georefs.get(n.path)) for n in nodes]},
                               default=str))

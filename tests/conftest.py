@@ -154,6 +154,16 @@ def http_server(site_dir):
         yield server
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A local S3-compatible server (moto) with public and private test buckets (tests/s3_server.py)."""
+    from s3_server import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("s3"))
+    yield server
+    server.stop()
+
+
 # ------------------------------------------------------------------------------ browser
 
 @pytest.fixture(scope="session")

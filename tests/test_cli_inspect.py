@@ -58,12 +58,12 @@ def test_tree_json(stores, where):
             # without listing or consolidation only the root can be discovered over HTTP
             result = run("tree", f"{url}/data/v3.zarr", "--json")
         assert result.exit_code == 0, result.output
-        assert json.loads(result.output) == {"store": PLAIN, "nodes": V3_NODES[:1]}
+        assert json.loads(result.output) == {"store": PLAIN, "discovery": "metadata", "nodes": V3_NODES[:1]}
         return
     source = base / ("v3.zarr" if where == "dir" else "v3.zip")
     result = run("tree", source, "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"store": PLAIN, "nodes": V3_NODES}
+    assert json.loads(result.output) == {"store": PLAIN, "discovery": "listing", "nodes": V3_NODES}
 
 
 def test_tree_json_v2_consolidated_over_http(stores):
@@ -72,6 +72,7 @@ def test_tree_json_v2_consolidated_over_http(stores):
         result = run("tree", f"{url}/data/v2.zarr", "--json")
     assert result.exit_code == 0, result.output
     nodes = json.loads(result.output)["nodes"]
+    assert json.loads(result.output)["discovery"] == "consolidated"
     assert [n["path"] for n in nodes] == ["", "t"]
     assert nodes[1] == {"path": "t", "kind": "array", "zarr_format": 2, "shape": [6, 8],
                         "dtype": ">f4", "chunks": [3, 3], "shards": None,

@@ -9,6 +9,11 @@ class StoreError(ZarrError):
     """A store could not be opened or a key could not be fetched (other than 'missing')."""
 
 
+class ListingUnavailable(StoreError):
+    """A server does not list this folder (forbidden, no such API, not a directory listing):
+    discovery falls back to following the metadata."""
+
+
 class MetadataError(ZarrError):
     """Metadata is missing, malformed or uses something this reader does not support."""
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .array import ZarrArray
 from .discovery import array_references, group_references, multiscale_levels, resolve
-from .errors import NodeNotFoundError, ZarrError
+from .errors import ListingUnavailable, NodeNotFoundError, ZarrError
 from .metadata.documents import parse_json
 from .metadata.model import (
     ArrayMetadata,
@@ -59,6 +59,10 @@ def _path_key(path: str) -> tuple:
     return tuple(path.split("/")) if path else ()
 
 
+#: how a store's nodes were found by listing (:attr:`Hierarchy.discovery`), in words
+LISTED_BY = {"listing": "listing its folders (a bucket's listing API)",
+             "html": "the server's HTML directory listing"}
+
 #: bounds of discovery by probing: metadata requests in all, and rounds of references followed
 MAX_PROBES = 2000
 MAX_ROUNDS = 8
@@ -81,6 +85,12 @@ class Hierarchy:
         self.probes = 0
         #: why probing stopped short or skipped a node (limits reached, unreadable metadata)
         self.problems: list[str] = []
+        #: the nodes below the root found by listing; None until a listing succeeded
+        self._listed: list[Node] | None = None
+        #: False once listing was tried and the store does not list
+        self._may_list = store.can_list or store.may_list
+        #: folders whose metadata the listing read (bounded by MAX_PROBES)
+        self._folders = 0
 
     @property
     def consolidated(self) -> bool:
@@ -92,7 +102,17 @@ class Hierarchy:
         or a root array. False when the tree was found by probing referenced names (a
         non-listable store without consolidated metadata): nodes nothing refers to are missing
         — open them by path."""
-        return self.consolidated or self.store.can_list or self.root.kind == "array"
+        return (self.consolidated or self.store.can_list or self._listed is not None
+                or self.root.kind == "array")
+
+    @property
+    def discovery(self) -> str:
+        """How :meth:`walk` found the nodes: "consolidated" (metadata), "listing" (a file system,
+        archive or bucket listing API), "html" (a web server's directory listing) or "metadata"
+        (following what the metadata refers to)."""
+        if self.consolidated:
+            return "consolidated"
+        return self.store.listing if self._listed is not None else "metadata"
 
     @classmethod
     async def open(cls, store: Store) -> Hierarchy:
@@ -172,13 +192,28 @@ class Hierarchy:
         paths probes only what has not been tried."""
         if self._nodes is not None:
             nodes = [self.root, *(n for p, n in self._nodes.items() if p)]
-        elif self.store.can_list:
-            nodes = [self.root, *await self._list_children(self.root)]
+        elif await self._try_listing():
+            nodes = [self.root, *self._listed]
         else:
             await self._discover(include)
             nodes = list(self._found.values())
             nodes += _implicit_ancestors(self._found, self.root.zarr_format)
         return sorted(nodes, key=lambda n: _path_key(n.path))
+
+    async def _try_listing(self) -> bool:
+        """List the nodes once, if the store may list; a store that turns out not to list
+        (:class:`ListingUnavailable`) is followed by its metadata from then on, and a bucket
+        that refused says so in :attr:`problems`."""
+        if self._listed is None and self._may_list:
+            try:
+                self._listed = await self._list_children(self.root)
+            except ListingUnavailable as e:
+                if self.store.can_list:
+                    raise
+                self._may_list = False
+                if self.store.listing != "html":
+                    self.problems.append(f"{e}; the tree follows the metadata instead")
+        return self._listed is not None
 
     async def _probe(self, path: str) -> Node | None:
         """One node's metadata in the root's format only (a hierarchy does not mix formats),
@@ -267,6 +302,12 @@ class Hierarchy:
         if node.kind != "group":
             return []
         _, dirs = await self.store.list_dir(_join(node.path, "") if node.path else "")
+        budget = max(MAX_PROBES - self._folders, 0)  # each folder costs a metadata read
+        if len(dirs) > budget:
+            self.problems.append(f"{node.path or '/'}: {len(dirs) - budget} folders not read "
+                                 f"(a listing reads at most {MAX_PROBES} folders' metadata)")
+            dirs = dirs[:budget]
+        self._folders += len(dirs)
         children = [c for c in await asyncio.gather(*(self._load(_join(node.path, d))
                                                       for d in dirs)) if c is not None]
         below = await asyncio.gather(*(self._list_children(c) for c in children))

@@ -18,6 +18,7 @@ program read local files.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -26,6 +27,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from .errors import StoreError
 from .store import Store
+from .stores.cloud import is_cloud_url, locate, split_cloud_url
 from .stores.http import HttpStore
 from .stores.icechunk import IcechunkStore
 from .stores.kerchunk import JsonReferences, KerchunkStore, ParquetReferences
@@ -81,7 +83,7 @@ def parse_source(text: str, **options) -> Source:
     if wrong:
         raise StoreError(f"{text}: option {wrong[0]!r} does not apply to a {kind} store "
                          f"({', '.join(SOURCE_OPTIONS[kind]) or 'it takes none'})")
-    if kind != "zarr" and not location.startswith(("http://", "https://")):
+    if kind != "zarr" and not location.startswith(("http://", "https://")) and not is_cloud_url(location):
         location = _page_url(location) if IN_BROWSER else os.path.abspath(location)
     return Source(kind, location, options)
 
@@ -122,9 +124,34 @@ def _is_kerchunk(location: str, name: str) -> bool:
     return isinstance(head, dict) and "record_size" in head
 
 
-def _plain_store(source: str) -> Store:
-    if source.startswith(("http://", "https://")):
-        return HttpStore(source, _transport())
+#: environment variables that hold credentials, per cloud (any one of them: read signed)
+CREDENTIALS = {
+    "s3": ("AWS_ACCESS_KEY_ID", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+    "gcs": ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_SERVICE_ACCOUNT", "GOOGLE_SERVICE_ACCOUNT_PATH",
+            "GOOGLE_SERVICE_ACCOUNT_KEY"),
+    "azure": ("AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_ACCESS_KEY", "AZURE_STORAGE_SAS_KEY",
+              "AZURE_STORAGE_SAS_TOKEN", "AZURE_CLIENT_SECRET", "AZURE_STORAGE_TOKEN"),
+}
+
+
+def _signed(source: str) -> bool:
+    """Read SOURCE with obstore: a cloud URL on CPython, with credentials in the environment and
+    the ``cloud`` extra installed. Otherwise buckets are read anonymously over HTTP."""
+    if IN_BROWSER or not is_cloud_url(source) or importlib.util.find_spec("obstore") is None:
+        return False
+    return any(os.environ.get(name) for name in CREDENTIALS[split_cloud_url(source).api])
+
+
+def _plain_store(source: str, cloud: dict | None = None) -> Store:
+    """The store of a Zarr location; CLOUD holds the options of cloud URLs (``region``,
+    ``endpoint``, ``allow_http``: see :func:`.stores.cloud.locate`)."""
+    if _signed(source):
+        from .stores.objectstore import ObjectStore
+
+        return ObjectStore(source, **(cloud or {}))
+    if source.startswith(("http://", "https://")) or is_cloud_url(source):
+        where = locate(source, **(cloud or {}))
+        return HttpStore(where.url, _transport(), bucket=where.bucket)
     if IN_BROWSER and source.startswith("picked://"):  # files the user picked or dropped on the page
         from .stores.picked_pyodide import picked_store
 
@@ -157,15 +184,16 @@ def _url_store(source: Source) -> UrlStore:
 
 
 def raw_store(source: str, *, target_base: str | None = None, ref: str | None = None,
-              concurrency: int = 6, max_gap: int = 0) -> Store:
+              concurrency: int = 6, max_gap: int = 0, cloud: dict | None = None) -> Store:
     """The store for a source (see the module's docstring) without the default wrappers. A
     virtual store comes with its own fetching below it (see :func:`_virtual`), so wrapping it
     only adds the cache of its keys. ``target_base`` (Kerchunk, Icechunk virtual chunks) and
     ``ref`` (Icechunk: ``main``, ``tag:v1``, ``snapshot:ID``) override the same options given
-    after ``#``."""
+    after ``#``. ``cloud`` holds the options of an ``s3://``, ``gs://`` or ``az://`` source
+    (``region``, ``endpoint``, ``account``, ``allow_http``)."""
     parsed = parse_source(source, target_base=target_base, ref=ref)
     if parsed.kind == "zarr":
-        return _plain_store(parsed.location)
+        return _plain_store(parsed.location, cloud)
     return _virtual(parsed, concurrency, max_gap)
 
 
@@ -179,9 +207,11 @@ def wrap(store: Store, *, concurrency: int = 6, cache_bytes: int = 64 << 20,
 
 
 def open_store(source: str, *, target_base: str | None = None, ref: str | None = None,
-               concurrency: int = 6, cache_bytes: int = 64 << 20, max_gap: int = 0) -> Store:
+               concurrency: int = 6, cache_bytes: int = 64 << 20, max_gap: int = 0,
+               cloud: dict | None = None) -> Store:
     """The store for SOURCE under the default wrappers (options as :func:`raw_store`'s)."""
-    return wrap(raw_store(source, target_base=target_base, ref=ref, concurrency=concurrency, max_gap=max_gap),
+    return wrap(raw_store(source, target_base=target_base, ref=ref, concurrency=concurrency, max_gap=max_gap,
+                          cloud=cloud),
                 concurrency=concurrency, cache_bytes=cache_bytes, max_gap=max_gap)
 
 

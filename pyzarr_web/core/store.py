@@ -107,6 +107,12 @@ class Store:
     """Base class: subclasses implement :meth:`get` and, if they can, :meth:`list_dir`."""
 
     can_list = False
+    #: True when listing may work but has to be tried (a web server, a bucket): discovery falls
+    #: back to following metadata when :meth:`list_dir` raises ListingUnavailable
+    may_list = False
+    #: how :meth:`list_dir` lists, for people: "listing" (a file system, an archive, a bucket's
+    #: listing API) or "html" (a web server's directory listing)
+    listing = "listing"
     #: True when the store's own fetches are already bounded in concurrency below it (virtual
     #: stores): :func:`~pyzarr_web.core.wrap` then does not bound it again
     bounded = False
@@ -149,6 +155,8 @@ class WrapperStore(Store):
     def __init__(self, inner: Store):
         self.inner = inner
         self.can_list = inner.can_list
+        self.may_list = inner.may_list
+        self.listing = inner.listing
         self.bounded = inner.bounded
 
     async def get(self, key: str, byte_range: ByteRequest = None) -> bytes | None:

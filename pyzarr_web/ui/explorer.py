@@ -21,7 +21,9 @@ import param
 
 from pyzarr_web.core import Hierarchy, NodeNotFoundError, ZarrError, raw_store, store_kind, wrap
 from pyzarr_web.core.codecs.warmup import codec_ids, warm_later
+from pyzarr_web.core.hierarchy import LISTED_BY
 from pyzarr_web.core.store import base_store
+from pyzarr_web.core.stores.cloud import is_cloud_url
 from pyzarr_web.core.wrappers import TrafficCounter
 from pyzarr_web.ui import info, urlstate
 from pyzarr_web.ui.channels import (
@@ -424,10 +426,15 @@ class Explorer(param.Parameterized):
         """Say when the tree may miss nodes: without consolidated metadata HTTP cannot list."""
         h = self._hierarchy
         notes = [kind for kind in [store_kind(h.store.info())] if kind]  # issue 9: virtual stores
+        read_from = h.store.describe()  # issue 12: the HTTPS URL an s3://, gs://, az:// URL became
+        notes += [f"Reading {read_from}"] if is_cloud_url(self.viewer.store) else []
+        notes += [f"No consolidated metadata: nodes found by {LISTED_BY[h.discovery]}."
+                  ] if h.discovery in LISTED_BY and h.store.may_list else []
         notes += [] if h.complete else [
-            "This listing may be incomplete: the store has no consolidated metadata and HTTP cannot "
-            "list folders, so only nodes its metadata points to were found. Open any other node by "
-            "adding &path=… to the URL, or consolidate the store (zarr.consolidate_metadata)."]
+            "This listing may be incomplete: the store has no consolidated metadata and the server "
+            "lists no folders (no bucket listing, no HTML directory listing), so only nodes its metadata "
+            "points to were found. Open any other node by adding &path=… to the URL, or consolidate "
+            "the store (zarr.consolidate_metadata)."]
         notes += h.problems[:5]
         return _escaped("\n".join(notes), "pzw-status")
 

@@ -1,7 +1,7 @@
 """The query string of a view, both ways: one codec for the page's URL, the JS API and the tests.
 
 ``?store=URL&ref=tag:v1&path=PATH&select=0,:,:&level=PATH&view=x0,x1,y0,y1&labels=NAME&composite=0&cmap=magma&clim=0,300
-&log=1&tab=info``. Parameters at
+&log=1&tab=info`` (&endpoint=URL: the custom endpoint of an s3:// store). Parameters at
 their defaults are left out, so a URL says only what differs. A value that cannot be read is
 dropped (the view falls back to its default) rather than breaking the page.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode
 
+from pyzarr_web.core.stores.cloud import with_endpoint
 from pyzarr_web.ui.coords import format_value
 from pyzarr_web.ui.viewer import CONTROLS, TABS, THEMES, Viewer
 
@@ -43,7 +44,7 @@ def decode(query: str) -> dict:
     cmap = params.get("cmap")
     tab = params.get("tab")
     return {
-        "store": params.get("store", "").strip(),
+        "store": with_endpoint(params.get("store", "").strip(), params.get("endpoint")),
         "ref": params.get("ref", ""),
         "path": params.get("path", ""),
         "selection": params.get("select"),

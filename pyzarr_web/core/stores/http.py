@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ..errors import StoreError
+from ..errors import ListingUnavailable, StoreError
 from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, key_segments, slice_value
+from .cloud import Bucket, cors_hint
+from .listing import MAX_BODY, list_bucket, list_html, s3_redirect_endpoint
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,15 @@ _STATUS_MEANING = {
     416: "range not satisfiable (the value is shorter than requested)",
     429: "too many requests",
 }
+
+
+class NetworkError(StoreError):
+    """A request got no answer. ``maybe_cors``: the browser refused it without saying whether
+    the server was unreachable or did not allow CORS."""
+
+    def __init__(self, message: str, maybe_cors: bool = False):
+        super().__init__(message)
+        self.maybe_cors = maybe_cors
 
 
 @dataclass
@@ -129,13 +140,22 @@ def _status_error(url: str, range_header: str | None, response: HttpResponse, at
 
 
 class HttpStore(Store):
-    can_list = False
+    """A store at URL. In a BUCKET (see :func:`.cloud.locate`) folders are listed with the
+    bucket's listing API, elsewhere with the server's HTML directory listing if it has one."""
 
-    def __init__(self, url: str, transport: Transport, timeouts: Timeouts | None = None):
+    can_list = False
+    may_list = True
+
+    def __init__(self, url: str, transport: Transport, timeouts: Timeouts | None = None,
+                 bucket: Bucket | None = None):
         scheme, netloc, path, query, _fragment = urlsplit(url)
         self.url = urlunsplit((scheme, netloc, path.rstrip("/"), query, ""))
         self.transport = transport
         self.timeouts = timeouts
+        self.bucket = bucket
+        self.listing = "listing" if bucket else "html"
+        #: the bucket's URL before its region redirect was followed (see _region_moved)
+        self._moved_from: str | None = None
         #: set once the server answered a Range request with the whole value (200): from then on
         #: values are requested whole and sliced here
         self.ignores_ranges = False
@@ -156,7 +176,7 @@ class HttpStore(Store):
         if response.status == 206:
             raise StoreError(f"GET {url}: HTTP 206 (a partial value) to a request without Range")
         if response.status != 200:
-            raise _status_error(url, range_header, response, attempts)
+            raise self._private(_status_error(url, range_header, response, attempts), response)
         if key.rsplit("/", 1)[-1] in METADATA_NAMES and _looks_like_html(response):
             raise StoreError(f"GET {url}: an HTML page came back (HTTP 200) instead of Zarr "
                              f"metadata JSON -- the server probably answers missing files "
@@ -169,12 +189,76 @@ class HttpStore(Store):
         """One request, retried with backoff while the server answers 5xx or 429."""
         timeouts = self.timeouts or TIMEOUTS
         attempts = 1
-        response = await self.transport(url, headers, timeouts)
+        try:
+            response = await self.transport(url, headers, timeouts)
+        except NetworkError as e:
+            if e.maybe_cors and self.bucket is not None:
+                raise StoreError(f"{e}. {cors_hint(self.bucket.api)}") from e
+            raise
         while (response.status >= 500 or response.status == 429) and attempts <= RETRIES:
             await asyncio.sleep(BACKOFF * 2 ** (attempts - 1))
             attempts += 1
             response = await self.transport(url, headers, timeouts)
+        moved = self._region_moved(url, response)
+        if moved is not None:
+            return await self._fetch(moved, headers)
         return response, attempts
+
+    def _region_moved(self, url: str, response: HttpResponse) -> str | None:
+        """An S3 bucket asked at the wrong region's endpoint answers 301 naming its own
+        (``<Endpoint>``): point the store there (once; requests sent meanwhile follow) and
+        return URL's new address."""
+        bucket = self.bucket
+        if response.status != 301 or bucket is None or bucket.api != "s3":
+            return None
+        if self._moved_from is not None:
+            old = self._moved_from
+            return bucket.list_url + url[len(old):] if url.startswith(old) else None
+        host = s3_redirect_endpoint(response.body)
+        if host is None or not url.startswith(bucket.list_url):
+            return None
+        scheme, netloc, path, _query, _fragment = urlsplit(bucket.list_url)
+        name = path.strip("/") or netloc.split(".", 1)[0]
+        root = f"{scheme}://{host}" if host.startswith(f"{name}.") else f"{scheme}://{host}/{name}"
+        self._moved_from = bucket.list_url
+        self.url = root + self.url[len(bucket.list_url):]
+        self.bucket = replace(bucket, list_url=root)
+        return root + url[len(bucket.list_url):]
+
+    def _private(self, error: StoreError, response: HttpResponse) -> StoreError:
+        """A bucket refusing an anonymous read: say what would open it."""
+        if self.bucket is None or response.status not in (401, 403):
+            return error
+        return StoreError(f"{error} -- the bucket is not public: reading it needs credentials "
+                          f"(pip install 'pyzarr-web[cloud]' and the AWS_/GOOGLE_/AZURE_ "
+                          f"variables) or a public URL")
+
+    async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
+        if self.bucket is not None:
+            return await list_bucket(self._listing_page, self.bucket, prefix)
+        folder = key_url(self.url, prefix.rstrip("/")) if prefix else self.url
+        if urlsplit(folder).query:
+            raise ListingUnavailable(f"{folder}: a URL with a query cannot be listed")
+        files, dirs = await list_html(self._listing_page, folder + "/")
+        if not prefix and not METADATA_NAMES & set(files):  # an index page, not a listing
+            raise ListingUnavailable(f"GET {folder}/: a web page without the store's metadata "
+                                     f"files, not a directory listing")
+        return files, dirs
+
+    async def _listing_page(self, url: str) -> bytes:
+        response, attempts = await self._fetch(url, {})
+        if response.status in (401, 403, 404, 405, 501):
+            kind = "bucket listing" if self.bucket else "directory listing"
+            raise ListingUnavailable(f"GET {url}: no {kind} (HTTP {response.status}, "
+                                     f"{_STATUS_MEANING.get(response.status, 'not available')})")
+        if response.status != 200:
+            raise _status_error(url, None, response, attempts)
+        if len(response.body) > MAX_BODY:
+            raise StoreError(f"GET {url}: a listing page of {len(response.body)} bytes "
+                             f"(more than {MAX_BODY})")
+        if self.bucket is None and not _looks_like_html(response):
+            raise ListingUnavailable(f"GET {url}: not an HTML directory listing")
+        return response.body
 
     def describe(self) -> str:
         return self.url

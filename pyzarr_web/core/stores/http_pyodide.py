@@ -14,8 +14,7 @@ import js  # type: ignore[import-not-found]
 from pyodide.code import run_js  # type: ignore[import-not-found]
 from pyodide.ffi import JsException, to_js  # type: ignore[import-not-found]
 
-from ..errors import StoreError
-from .http import HttpResponse, Timeouts
+from .http import HttpResponse, NetworkError, Timeouts
 
 #: pyzarrFetch(url, headers, limits {firstByte, idle, total} in seconds, signal): rejects with an
 #: Error saying what failed and after how long.
@@ -102,5 +101,6 @@ async def fetch(url: str, headers: dict, timeouts: Timeouts) -> HttpResponse:
         controller.abort()
         raise
     except JsException as e:
-        raise StoreError(f"GET {url}: {str(e).removeprefix('Error: ')}") from e
+        message = str(e).removeprefix("Error: ")
+        raise NetworkError(f"GET {url}: {message}", maybe_cors=message.startswith("network error")) from e
     return HttpResponse(result.status, result.body.to_bytes(), result.headers.to_py())
