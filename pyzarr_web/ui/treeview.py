@@ -163,7 +163,7 @@ export function render({ model, el }) {
     if (n.kind === "array") meta = (n.shape && n.shape.length ? n.shape.join("\u00d7") : "scalar") + " " + n.dtype
     else if (n.count != null) meta = n.count + (n.count === 1 ? " member" : " members")
     if (n.note) meta = n.note + (n.kind === "group" && n.count != null ? ", " + meta : "")
-    row.append(twisty, icon(kind), span("tv-name", n.path === "" ? "/" : n.name), span("tv-meta", meta))
+    row.append(twisty, icon(kind), span("tv-name", n.path === "" && !n.name ? "/" : n.name), span("tv-meta", meta))
     return row
   }
 
