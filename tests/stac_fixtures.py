@@ -14,6 +14,7 @@ import zarr
 
 CUBE = np.arange(6 * 8, dtype="float32").reshape(6, 8) * 0.5 - 3
 OTHER = np.arange(10, dtype="int16") * 7
+HOSTILE = "<img src=x onerror=window.__pwned=1>"
 
 
 def write_catalog(root: Path) -> dict:
@@ -43,6 +44,7 @@ def write_catalog(root: Path) -> dict:
     parent = zarr.open_group(root / "linked" / "parent.zarr", mode="w", zarr_format=3,
                              attributes={"links": [{"rel": "child", "href": "../child.zarr", "title": "The child"},
                                                    {"rel": "self", "href": "./"},
+                                                   {"rel": "item", "href": "../child.zarr", "title": HOSTILE},
                                                    {"rel": "license", "href": "https://example.org/l"}]})
     parent.create_array("x", data=np.zeros(3, "uint8"))
     child = zarr.open_group(root / "linked" / "child.zarr", mode="w", zarr_format=2,

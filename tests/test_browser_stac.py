@@ -10,7 +10,7 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 from conftest import booted_explorer
-from stac_fixtures import CUBE, OTHER, write_catalog
+from stac_fixtures import CUBE, HOSTILE, OTHER, write_catalog
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +68,8 @@ def test_group_links_cross_between_two_stores(browser, http_server, served):
     parent, child = f"{base}/{paths['parent']}", f"{base}/{paths['child']}"
     with booted_explorer(browser, http_server, f"store={quote(parent, safe='')}") as page:
         page.evaluate("() => window.zarrExplorer.whenIdle()")
+        page.get_by_role("button", name=f"↓ Item: {HOSTILE}").wait_for()  # a title is text, never markup
+        assert page.evaluate("() => window.__pwned") is None
         page.get_by_role("button", name="↓ Child: The child").click()
         wait_for_store(page, child)
         page.get_by_role("button", name="↑ Parent: parent.zarr").wait_for()

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from stac_fixtures import CUBE, OTHER, write_catalog
+from stac_fixtures import CUBE, HOSTILE, OTHER, write_catalog
 
 from pyzarr_web.cli import main
 from pyzarr_web.core import Hierarchy, MetadataError, StoreError, open_store
@@ -153,7 +153,8 @@ async def test_group_links_lead_across_stores(catalog):
     links, problems = node_links(parent.store.describe(), "", parent.root.attributes)
     assert problems == []
     assert [(link.rel, link.href, link.title) for link in links] == [
-        ("child", f"{http}/{paths['child']}", "The child"), ("self", f"{http}/{paths['parent']}/", "")]
+        ("child", f"{http}/{paths['child']}", "The child"), ("self", f"{http}/{paths['parent']}/", ""),
+        ("item", f"{http}/{paths['child']}", HOSTILE)]
     child = await Hierarchy.open(open_store(links[0].href))
     np.testing.assert_array_equal(await (await child.array("other")).read(()), OTHER)
     back, _ = node_links(child.store.describe(), "", child.root.attributes)

@@ -7,7 +7,7 @@ import asyncio
 
 import numpy as np
 import pytest
-from stac_fixtures import CUBE, OTHER, write_catalog
+from stac_fixtures import CUBE, HOSTILE, OTHER, write_catalog
 
 from pyzarr_web.ui.explorer import Explorer
 
@@ -80,7 +80,7 @@ async def test_group_links_open_the_other_store(fixtures):
     explorer.open(str(root / paths["parent"]))
     await settle(explorer)
     labels = [b.label for b in explorer.store_links.objects]
-    assert labels == ["↓ Child: The child"]  # "self" is not offered, "license" is no store
+    assert labels == ["↓ Child: The child", f"↓ Item: {HOSTILE}"]  # not "self"; "license" is no store
     explorer.store_links.objects[0].clicks += 1
     await settle(explorer)
     assert explorer.viewer.store == str(root / paths["child"])
