@@ -51,6 +51,11 @@ def write_catalog(root: Path) -> dict:
                             attributes={"links": [{"rel": "parent", "href": "../parent.zarr"},
                                                   {"rel": "root", "href": "../parent.zarr", "title": "Root"}]})
     child.create_array("other", data=OTHER, chunks=(4,))
+    # a store without consolidated metadata whose root links to a child group inside it
+    family = zarr.open_group(root / "linked" / "family.zarr", mode="w", zarr_format=3,
+                             attributes={"links": [{"rel": "child", "href": "./kid/", "title": "Kid"}]})
+    family.create_group("kid").create_array("vals", data=OTHER[::-1].copy())
     return {"catalog": "catalog.json", "collection": f"{collection.id}/collection.json",
             "item": f"{collection.id}/{item.id}/{item.id}.json", "cube": "data/cube.zarr",
-            "parent": "linked/parent.zarr", "child": "linked/child.zarr"}
+            "parent": "linked/parent.zarr", "child": "linked/child.zarr",
+            "family": "linked/family.zarr"}

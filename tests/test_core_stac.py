@@ -14,7 +14,7 @@ from stac_fixtures import CUBE, HOSTILE, OTHER, write_catalog
 from pyzarr_web.cli import main
 from pyzarr_web.core import Hierarchy, MetadataError, StoreError, open_store
 from pyzarr_web.core.catalogs import is_catalog, reader_for
-from pyzarr_web.core.links import MAX_STAC_BYTES, node_links, parse_stac, resolve_href
+from pyzarr_web.core.links import MAX_STAC_BYTES, inner_path, node_links, parse_stac, resolve_href
 from pyzarr_web.serve import make_app, run_in_thread
 
 BASE = "https://example.org/cat/catalog.json"
@@ -160,6 +160,16 @@ async def test_group_links_lead_across_stores(catalog):
     back, _ = node_links(child.store.describe(), "", child.root.attributes)
     assert {(link.rel, link.href) for link in back} == {("parent", f"{http}/{paths['parent']}"),
                                                          ("root", f"{http}/{paths['parent']}")}
+
+
+async def test_child_links_inside_a_store_find_its_nodes_without_a_listing(catalog):
+    _, http, paths = catalog
+    h = await Hierarchy.open(open_store(f"{http}/{paths['family']}"))
+    assert not h.complete  # HTTP, no consolidated metadata: found by what metadata points to
+    assert [n.path for n in await h.walk()] == ["", "kid"]
+    np.testing.assert_equal(await (await h.array("kid/vals")).read(()), OTHER[::-1])
+    assert inner_path(f"{http}/{paths['family']}", f"{http}/{paths['family']}/kid/") == "kid"
+    assert inner_path(f"{http}/{paths['family']}", f"{http}/{paths['child']}") is None
 
 
 def test_bad_group_links_are_skipped_and_reported():

@@ -89,3 +89,14 @@ async def test_group_links_open_the_other_store(fixtures):
     await settle(explorer)
     assert explorer.view_summary["max"] == float(OTHER.max()) and not explorer.store_links.visible
     np.testing.assert_equal(explorer._plane, OTHER)
+
+
+async def test_a_link_inside_the_store_selects_the_node(fixtures):
+    root, paths = fixtures
+    explorer = Explorer()
+    explorer.open(str(root / paths["family"]))
+    await settle(explorer)
+    assert [b.label for b in explorer.store_links.objects] == ["↓ Child: Kid"]
+    explorer.store_links.objects[0].clicks += 1
+    await settle(explorer)
+    assert explorer.viewer.store == str(root / paths["family"]) and explorer.viewer.path == "kid"

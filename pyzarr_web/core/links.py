@@ -333,3 +333,30 @@ def node_links(root: str, path: str, attributes: dict) -> tuple[list[Link], list
     hrefs resolve against the group's own location, ``ROOT/PATH/``."""
     base = root.rstrip("/") + "/" + (f"{path}/" if path else "")
     return store_links(attributes, base, f"{root.rstrip('/')}/{path}" if path else root)
+
+
+def linked_node_paths(attributes: dict) -> list[str]:
+    """Node paths below a group that its ``child``/``group``/``item`` links name by a relative
+    href (``sub``, ``./sub/``): nodes of the same store, found this way without a listing
+    (:mod:`.discovery`). Anything else (absolute, ``..``, odd names) is left to :func:`store_links`."""
+    from .nodepaths import resolve
+
+    value = attributes.get("links")
+    out = []
+    for item in value[:MAX_ENTRIES] if isinstance(value, list) else ():
+        href = item.get("href") if isinstance(item, dict) and item.get("rel") in ("child", "group", "item") else None
+        if isinstance(href, str) and not urlsplit(href).scheme:
+            path = resolve("", href.strip().removeprefix("./").rstrip("/"))
+            if path is not None:
+                out.append(path)
+    return out
+
+
+def inner_path(root: str, href: str) -> str | None:
+    """The node path HREF names inside the store at ROOT, or None when it leads elsewhere."""
+    from .nodepaths import resolve
+
+    prefix = root.rstrip("/") + "/"
+    if href.rstrip("/") == root.rstrip("/"):
+        return ""
+    return resolve("", href[len(prefix):].rstrip("/")) if href.startswith(prefix) else None

@@ -22,7 +22,7 @@ import param
 from pyzarr_web.core import Hierarchy, NodeNotFoundError, ZarrError, raw_store, store_kind, wrap
 from pyzarr_web.core.catalogs import is_catalog, location
 from pyzarr_web.core.codecs.warmup import codec_ids, warm_later
-from pyzarr_web.core.links import node_links
+from pyzarr_web.core.links import inner_path, node_links
 from pyzarr_web.core.store import base_store
 from pyzarr_web.core.wrappers import TrafficCounter
 from pyzarr_web.ui import info, urlstate
@@ -191,7 +191,7 @@ class Explorer(param.Parameterized):
         self.tree = TreeView(height=480, sizing_mode="stretch_width")
         self.tree_error = _text_pane()
         self.back_links = LinkButtons(self._back_to_catalog, visible=False)  # the STAC catalog a store came from
-        self.store_links = LinkButtons(self.open, visible=False)  # a group's links to other stores
+        self.store_links = LinkButtons(self._follow_link, visible=False)  # a group's links to other nodes
         # an Icechunk repository's branches, tags and snapshots (its history, newest first)
         self.version_select = pn.widgets.Select(label="Version", options={}, sizing_mode="stretch_width",
                                                 visible=False)
@@ -507,6 +507,14 @@ class Explorer(param.Parameterized):
         links, _problems = node_links(location(store), node.path, node.attributes)
         self.store_links.show([(link_label(link), f"stac:{link.href}" if link.rel == "stac" else link.href)
                                for link in links if link.rel != "self"])
+
+    def _follow_link(self, url: str) -> None:
+        """Select a linked node of this store; open a linked store in place of this one."""
+        inside = inner_path(location(self.viewer.store), url)
+        if inside is None:
+            self.open(url)
+        else:
+            self.select(inside)
 
     def _listing_notice(self) -> str:
         """Say when the tree may miss nodes: without consolidated metadata HTTP cannot list."""
