@@ -80,3 +80,15 @@ def test_group_links_cross_between_two_stores(browser, http_server, served):
         page.get_by_role("button", name="⤒ Root: Root").click()
         wait_for_store(page, parent)
         np.testing.assert_equal(state(page)["path"], "")
+
+
+def test_a_catalog_relative_to_the_page_and_a_broken_one(browser, http_server, served):
+    base, paths = served
+    relative = base.removeprefix(http_server.url) + "/" + paths["collection"]
+    with booted_explorer(browser, http_server) as page:
+        got = page.evaluate("url => window.zarrExplorer.open(url)", relative)
+        assert got["status"] == "idle", got["error"]
+        assert row(page, "").locator(".tv-name").text_content() == "Collection one"
+        assert row(page, "c0").locator(".tv-meta").text_content() == ""  # the item: not read yet
+        got = page.evaluate("url => window.zarrExplorer.open(url)", f"stac:{base}/{paths['cube']}/zarr.json")
+        assert got["status"] == "error" and "zarr.json: not a STAC catalog" in got["error"]
