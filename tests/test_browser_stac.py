@@ -69,10 +69,12 @@ def test_group_links_cross_between_two_stores(browser, http_server, served):
     with booted_explorer(browser, http_server, f"store={quote(parent, safe='')}") as page:
         page.evaluate("() => window.zarrExplorer.whenIdle()")
         page.get_by_role("button", name=f"↓ Item: {HOSTILE}").wait_for()  # a title is text, never markup
+        page.evaluate("() => window.zarrExplorer.whenIdle()")  # the buttons of the settled view
         assert page.evaluate("() => window.__pwned") is None
         page.get_by_role("button", name="↓ Child: The child").click()
         wait_for_store(page, child)
         page.get_by_role("button", name="↑ Parent: parent.zarr").wait_for()
+        page.evaluate("() => window.zarrExplorer.whenIdle()")
         got = page.evaluate("() => window.zarrExplorer.select('other')")
         assert got["shape"] == [10] and got["view"]["max"] == float(OTHER.max())
         assert got["view"]["mean"] == pytest.approx(float(OTHER.mean()))

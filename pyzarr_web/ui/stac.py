@@ -123,8 +123,12 @@ class LinkButtons(pn.Column):
     def __init__(self, on_open: Callable[[str], object], **params) -> None:
         super().__init__(sizing_mode="stretch_width", **params)
         self._on_open = on_open
+        self._shown: list[tuple[str, str]] = []
 
     def show(self, links: list[tuple[str, str]]) -> None:
+        if links == self._shown:  # the buttons on the page stay (a click on one is not lost)
+            return
+        self._shown = list(links)
         buttons = []
         for label, url in links:
             button = pn.widgets.Button(label=label[:120], color="light", sizing_mode="stretch_width",
