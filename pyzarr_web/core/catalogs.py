@@ -37,7 +37,8 @@ async def is_catalog(text: str) -> bool:
     if text.startswith(PREFIX):
         return True
     name = urlsplit(text).path.rstrip("/").rsplit("/", 1)[-1].lower()
-    if not name.endswith(".json") or name == "zarr.json" or text.partition(":")[0] in ("kerchunk", "icechunk"):
+    if not name.endswith(".json") or name == "zarr.json" or text.partition(":")[0] in ("kerchunk", "icechunk",
+                                                                                         "picked"):
         return False
     url = location(text)
     try:
