@@ -9,7 +9,9 @@ from pathlib import Path
 import click
 import numpy as np
 
+from . import catalog_cmd
 from .core import Hierarchy, Node, ZarrError, open_store, parse_selection, store_kind
+from .core.catalogs import is_catalog
 from .core.conventions import (
     Georef,
     Multiscale,
@@ -19,6 +21,7 @@ from .core.conventions import (
     read_level_metadata,
     read_multiscale,
 )
+from .core.links import node_links
 from .terminal import safe
 
 
@@ -107,7 +110,16 @@ def _cf_georefs(nodes: list[Node]) -> dict[str, Georef]:
     return out
 
 
+def _links(h: Hierarchy, node: Node) -> list[dict]:
+    """A group's links to other stores (and STAC objects), hrefs resolved; bad ones skipped."""
+    if node.kind != "group":
+        return []
+    return [link.to_json() for link in node_links(h.store.describe(), node.path, node.attributes)[0]]
+
+
 def tree(source: str, as_json: bool = False, **options) -> None:
+    if not any(options.values()) and asyncio.run(is_catalog(source)):
+        return catalog_cmd.tree(source, as_json)
     try:
         h, nodes, multiscales = asyncio.run(_tree(source, **options))
     except ZarrError as e:
@@ -115,8 +127,9 @@ def tree(source: str, as_json: bool = False, **options) -> None:
     if as_json:
         georefs = _cf_georefs(nodes)
         click.echo(json.dumps({"store": h.store.info(), "discovery": h.discovery,
-                               "nodes": [node_json(n, multiscales.get(n.path),
-                                                   georefs.get(n.path)) for n in nodes]},
+                               "nodes": [node_json(n, multiscales.get(n.path), georefs.get(n.path))
+                                         | ({"links": links} if (links := _links(h, n)) else {})
+                                         for n in nodes]},
                               default=str))
     else:
         kind = store_kind(h.store.info())
@@ -125,6 +138,9 @@ def tree(source: str, as_json: bool = False, **options) -> None:
         marks = _marks(multiscales)
         for n in nodes:
             click.echo(safe(_line(n, marks.get(n.path, ""))))
+            indent = "  " * (n.path.count("/") + 2 if n.path else 1)
+            for link in _links(h, n):
+                click.echo(safe(f"{indent}-> {link['rel']}: {link['href']}"))
 
 
 async def _cat(source: str, array_path: str, selection: tuple, **options) -> np.ndarray:

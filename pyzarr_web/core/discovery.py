@@ -11,6 +11,7 @@ Conventions understood (paths are relative to the group holding the attribute un
   ``plate.wells[*].path``; ``well.images[*].path``;
   bioformats2raw's ``OME`` group (its ``series`` list is relative to the parent) and first
   series ``0``.
+* ``links`` (:mod:`.links`): ``child``, ``group`` and ``item`` links with a relative href.
 * xarray / CF, relative to the array's parent group: dimension names (``_ARRAY_DIMENSIONS`` or v3
   ``dimension_names``) name 1-D coordinate arrays; ``coordinates``, ``grid_mapping``,
   ``bounds``, ``climatology``, ``ancillary_variables`` and ``cell_measures`` name variables;
@@ -23,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .conventions import read_multiscale
+from .links import linked_node_paths
 from .nodepaths import resolve  # noqa: F401  (re-exported: hierarchy, tests)
 
 #: CF attributes of a variable whose value names other variables of the same group
@@ -100,6 +102,7 @@ def group_references(attributes: dict) -> list[tuple[int, str]]:
         if "bioformats2raw.layout" in ns:
             out += [(0, "OME"), (0, "0")]
     out += [(0, name) for name in _cf_names("coordinates", attributes.get("coordinates"))]
+    out += [(0, path) for path in linked_node_paths(attributes)]  # issue 12: child links in the store
     return out
 
 

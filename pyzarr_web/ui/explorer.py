@@ -20,8 +20,10 @@ import panel as pn
 import param
 
 from pyzarr_web.core import Hierarchy, NodeNotFoundError, ZarrError, raw_store, store_kind, wrap
+from pyzarr_web.core.catalogs import is_catalog, location
 from pyzarr_web.core.codecs.warmup import codec_ids, warm_later
 from pyzarr_web.core.hierarchy import LISTED_BY
+from pyzarr_web.core.links import inner_path, node_links
 from pyzarr_web.core.store import base_store
 from pyzarr_web.core.stores.cloud import is_cloud_url
 from pyzarr_web.core.wrappers import TrafficCounter
@@ -41,6 +43,7 @@ from pyzarr_web.ui.localopen import LocalOpener
 from pyzarr_web.ui.plots import Histogram, ImagePlot, LinePlot, Placement
 from pyzarr_web.ui.pyramid import Pyramid, open_labels, open_pyramid, single
 from pyzarr_web.ui.slicing import ViewSpec, stride_for
+from pyzarr_web.ui.stac import LinkButtons, StacTree, link_label
 from pyzarr_web.ui.table import ValueTable
 from pyzarr_web.ui.tiles import TileCache, TilePlan, Viewport, clamp_viewport, plan
 from pyzarr_web.ui.tree import TreeModel
@@ -167,6 +170,9 @@ class Explorer(param.Parameterized):
         self.timings: dict | None = None
         self._last_move: tuple[int, int] | None = None  # (dimension, direction) of the last slider move
         self._slider_dims: list[int] = []  # the array dimension each slider moves
+        self._stac: StacTree | None = None  # the STAC catalog shown in the tree, if the store is one
+        self._stac_tasks: set[asyncio.Task] = set()  # documents being read for expanded tree nodes
+        self._opened_from: tuple[str, str, str] | None = None  # (asset URL, catalog URL, tree path)
         self._build_widgets()
         self._layout = self._build_layout()
         self.viewer.param.watch(self._wanted_changed, list(_WANTED))
@@ -188,6 +194,8 @@ class Explorer(param.Parameterized):
         self.sidebar_toggle = pn.widgets.Toggle(label="☰ Tree", value=True, width=80)
         self.tree = TreeView(height=480, sizing_mode="stretch_width")
         self.tree_error = _text_pane()
+        self.back_links = LinkButtons(self._back_to_catalog, visible=False)  # the STAC catalog a store came from
+        self.store_links = LinkButtons(self._follow_link, visible=False)  # a group's links to other nodes
         # an Icechunk repository's branches, tags and snapshots (its history, newest first)
         self.version_select = pn.widgets.Select(label="Version", options={}, sizing_mode="stretch_width",
                                                 visible=False)
@@ -246,6 +254,7 @@ class Explorer(param.Parameterized):
                                 if event.new in self.level_select.options.values() else None, "level")
         self.url_input.param.watch(lambda _event: self.open(self.url_input.value), "enter_pressed")
         self.tree.param.watch(lambda event: self.select(event.new), "selected")
+        self.tree.param.watch(self._stac_expanded, "expanded")
         self.selection_input.param.watch(lambda event: self.set_selection(event.new), "enter_pressed")
         for axis, widget in enumerate((self.y_dim, self.x_dim)):
             widget.param.watch(lambda event, axis=axis: self._pick_displayed(axis, event.new), "value")
@@ -261,9 +270,9 @@ class Explorer(param.Parameterized):
                          align="center", stylesheets=[_NARROW_HIDDEN]),
             self.sidebar_toggle, self.url_input, self.open_button, self.local_opener, sizing_mode="stretch_width",
             stylesheets=[_NARROW_FIT])
-        self._sidebar = sidebar = pn.Column(self.version_select, self.tree, self.tree_error, width=SIDEBAR_WIDTH,
-                            sizing_mode="stretch_height", visible=self.sidebar_toggle.param.value,
-                            stylesheets=[_NARROW_SIDEBAR])
+        self._sidebar = sidebar = pn.Column(self.version_select, self.back_links, self.tree, self.tree_error,
+                                            width=SIDEBAR_WIDTH, sizing_mode="stretch_height",
+                                            visible=self.sidebar_toggle.param.value, stylesheets=[_NARROW_SIDEBAR])
         self.array_controls = pn.Row(self.selection_input, self.y_dim, self.x_dim, self.complex_part,
                                      sizing_mode="stretch_width", stylesheets=[_WRAP, _NARROW_FIT])
         # a row of its own: Bokeh sizes a row by all its widgets, and one row of both is too wide at 1024 px
@@ -282,7 +291,7 @@ class Explorer(param.Parameterized):
             pn.Row(self.plot_area, self.side_panel_shown, sizing_mode="stretch_both", stylesheets=[_WRAP, _NARROW_FIT]),
             sizing_mode="stretch_both", visible=False, stylesheets=[_NARROW_FIT])
         data_tab = pn.Column(self.empty_pane, pn.Row(self.view_error, self.retry_button, sizing_mode="stretch_width"),
-                             self.group_pane, self.data_view, name="Data",
+                             self.group_pane, self.store_links, self.data_view, name="Data",
                              sizing_mode="stretch_both", stylesheets=[_NARROW_FIT])
         info_tab = pn.Column(self.info_pane, pn.pane.HTML("<h3 style='font-size:15px'>Attributes</h3>"),
                              self.attrs_pane, name="Info", sizing_mode="stretch_width")
@@ -341,6 +350,9 @@ class Explorer(param.Parameterized):
         v = self.viewer
         if (v.store, v.ref) != self._store_open:
             await self._open_store(v.store)
+        if self._stac is not None:
+            await self._select_stac(v.path or "")
+            return
         if self._hierarchy is None:
             return
         if self._node is None or self._node.path != (v.path or ""):
@@ -379,7 +391,13 @@ class Explorer(param.Parameterized):
         self.tree_error.object = ""
         self._clear_node_views()
         self.empty_pane.visible = not url
+        self._stac = None
+        came_from = self._opened_from if self._opened_from and self._opened_from[0] == url else None
+        self.back_links.show([(f"← Back to the STAC catalog ({came_from[1]})", came_from[1])] if came_from else [])
         if not url:
+            return
+        if await is_catalog(url):
+            await self._open_catalog(url)
             return
         try:
             self._traffic = TrafficCounter(raw_store(url, ref=self.viewer.ref or None))
@@ -422,6 +440,89 @@ class Explorer(param.Parameterized):
         if event.new and event.new != (self.viewer.ref or base_store(self._hierarchy.store).info()["ref"]):
             self.viewer.ref = event.new
 
+    # ------------------------------------------------------------------- STAC
+    async def _open_catalog(self, url: str) -> None:
+        """Show the STAC catalog, collection or item at URL in the tree (down to the path asked for)."""
+        self._stac = stac = StacTree(location(url))
+        try:
+            await stac.load("")
+        except Exception as exc:
+            self.tree_error.object = _error_html(f"Could not open the STAC document {url}", exc, hint="")
+            raise
+        self.tree_error.object = _escaped("STAC catalog: expand its entries (each is read when opened); "
+                                          "selecting a Zarr asset opens that store here.", "pzw-status")
+        try:
+            await stac.load_path(self.viewer.path or "")
+        finally:
+            self.tree.nodes = stac.rows()
+
+    async def _select_stac(self, path: str) -> None:
+        """Show what the catalog entry at PATH is; a Zarr asset is opened in its place."""
+        stac = self._stac
+        self._clear_node_views()
+        self.data_view.visible = self.side_panel.visible = False
+        self.tree.selected = path
+        asset = stac.asset(path)
+        if asset is not None and asset.zarr:
+            self._opened_from = (asset.href, stac.url, path.rpartition("/")[0])
+            asyncio.get_running_loop().call_soon(self.open, asset.href)  # once this load has settled
+            return
+        if not stac.is_document(path) and asset is None:
+            exc = NodeNotFoundError(f"{stac.url}: no catalog entry at {path!r}")
+            self.view_error.object = _error_html("Could not open the catalog entry", exc, "Pick one in the tree.")
+            raise exc
+        if stac.is_document(path):
+            try:
+                await stac.load(path)
+            except Exception as exc:
+                self.view_error.object = _error_html(f"Could not read {stac.summary(path).splitlines()[0]}", exc, "")
+                raise
+            finally:
+                self.tree.nodes = stac.rows()
+        self.group_pane.object = _escaped(stac.summary(path), "pzw-summary")
+
+    def _stac_expanded(self, event) -> None:
+        """Read the documents of catalog entries the user expands, each once."""
+        stac = self._stac
+        for path in set(event.new) - set(event.old or ()):
+            if stac is not None and stac.is_document(path) and stac.document(path) is None:
+                task = asyncio.ensure_future(self._stac_load(stac, path))
+                self._stac_tasks.add(task)
+                task.add_done_callback(self._stac_tasks.discard)
+
+    async def _stac_load(self, stac: StacTree, path: str) -> None:
+        try:
+            await stac.load(path)
+        except Exception:  # noted on its row ("unreadable"); selecting it says why
+            pass
+        if self._stac is stac:
+            self.tree.nodes = stac.rows()
+
+    def _back_to_catalog(self, catalog: str) -> None:
+        """Reopen the catalog a store came from, at the item that holds it."""
+        self._store_open = None
+        path = self._opened_from[2] if self._opened_from else ""
+        self.viewer.param.update(store=catalog, ref="", path=path, selection=None, displayed=None, level="auto",
+                                 viewport=None)
+
+    def _show_store_links(self, node) -> None:
+        """A group's links to other stores, as buttons that open them (see core.links)."""
+        store = self.viewer.store
+        if self._hierarchy is None or base_store(self._hierarchy.store).info()["kind"] != "zarr" or \
+                store.startswith("picked://"):
+            return
+        links, _problems = node_links(location(store), node.path, node.attributes)
+        self.store_links.show([(link_label(link), f"stac:{link.href}" if link.rel == "stac" else link.href)
+                               for link in links if link.rel != "self"])
+
+    def _follow_link(self, url: str) -> None:
+        """Select a linked node of this store; open a linked store in place of this one."""
+        inside = inner_path(location(self.viewer.store), url)
+        if inside is None:
+            self.open(url)
+        else:
+            self.select(inside)
+
     def _listing_notice(self) -> str:
         """Say when the tree may miss nodes: without consolidated metadata HTTP cannot list."""
         h = self._hierarchy
@@ -458,6 +559,7 @@ class Explorer(param.Parameterized):
         self._shown_level = self._viewport_shown = None
         self.histogram.clear()
         self.table.show(None, None)
+        self.store_links.show([])
 
     async def _select_node(self, node_path: str) -> None:
         self._node = self._array = self._pyramid = None
@@ -489,6 +591,7 @@ class Explorer(param.Parameterized):
             self.info_pane.object = info.rows_html(f"Group /{node_path}", info.group_rows(
                 node, self._tree.member_count(node_path)))
             self.group_pane.object = self._group_summary(node_path)
+            self._show_store_links(node)
             return
         await self._select_array(node, await self._hierarchy.array(node_path))
 

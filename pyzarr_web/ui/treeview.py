@@ -9,6 +9,8 @@ Parameters (all synced both ways with the page):
               ``{"path": "a/b", "name": "b", "kind": "group" | "array", "shape": [..] | None,
               "dtype": str | None, "count": int | None, "multiscale": "image" | "label" | None}``.
               ``count`` is a group's number of direct members; None means not known yet (lazy).
+              An optional ``note`` (text) replaces an array's shape and dtype and comes before
+              a group's member count (STAC documents and assets, :mod:`pyzarr_web.ui.stac`).
 ``selected``  the selected node's path, or None. The user's click / Enter / Space sets it; when
               the host sets it, the node is highlighted, its ancestors (and itself, if a group)
               expanded and it is scrolled into view. Either way the host's watcher sees one
@@ -160,7 +162,8 @@ export function render({ model, el }) {
     let meta = ""
     if (n.kind === "array") meta = (n.shape && n.shape.length ? n.shape.join("\u00d7") : "scalar") + " " + n.dtype
     else if (n.count != null) meta = n.count + (n.count === 1 ? " member" : " members")
-    row.append(twisty, icon(kind), span("tv-name", n.path === "" ? "/" : n.name), span("tv-meta", meta))
+    if (n.note) meta = n.note + (n.kind === "group" && n.count != null ? ", " + meta : "")
+    row.append(twisty, icon(kind), span("tv-name", n.path === "" && !n.name ? "/" : n.name), span("tv-meta", meta))
     return row
   }
 
