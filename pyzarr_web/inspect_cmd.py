@@ -118,7 +118,8 @@ def _links(h: Hierarchy, node: Node) -> list[dict]:
 
 
 def tree(source: str, as_json: bool = False, **options) -> None:
-    if not any(options.values()) and asyncio.run(is_catalog(source)):
+    # a STAC catalog unless options say the source is a virtual or versioned store
+    if not (options.get("ref") or options.get("target_base")) and asyncio.run(is_catalog(source)):
         return catalog_cmd.tree(source, as_json)
     try:
         h, nodes, multiscales = asyncio.run(_tree(source, **options))
