@@ -285,3 +285,15 @@ async def test_retry_reads_a_failed_view_again(cube_store, monkeypatch):
     await settle(explorer)
     assert explorer.status == "idle" and not explorer.retry_button.visible
     assert explorer.view_summary["mean"] == pytest.approx(float(np.nanmean(data[2].astype("f8"))))
+
+
+async def test_a_virtual_arrays_info_says_where_its_chunks_live_once_found():
+    """Found beside the view (a manifest read must not delay the image), then shown in the info."""
+    from pathlib import Path
+
+    repo = Path(__file__).parent / "data" / "icechunk-v2" / "repo"
+    explorer = await opened(repo, "a")
+    await asyncio.wait_for(asyncio.gather(*explorer._side_work.values()), 10)
+    explorer.viewer.tab = "info"
+    assert "Chunks live in" in explorer.info_pane.object and "6 chunks" in explorer.info_pane.object
+    assert explorer.version_select.visible and "tag:v1" in explorer.version_select.options.values()

@@ -151,6 +151,7 @@ class Explorer(param.Parameterized):
         self._plane_steps: tuple[int, ...] = ()  # array samples per shown sample, per displayed axis
         self._stored_bytes: int | None = None
         self._chunk_files: dict[str, tuple[int, int]] | None = None  # a virtual array's files: (chunks, bytes)
+        self._side_work: dict[str, asyncio.Task] = {}  # see _beside
         self._pyramid: Pyramid | None = None  # the selected multiscale group's levels
         self._tiles = TileCache(TILE_CACHE_BYTES)
         self._traffic: TrafficCounter | None = None  # requests and bytes reaching the network
@@ -412,7 +413,7 @@ class Explorer(param.Parameterized):
         warm_later(codec_ids(self._tree.nodes.values()), busy=lambda: self.status == "loading")
         self.tree.nodes = self._tree.rows()
         self.tree_error.object = self._listing_notice()
-        await self._show_versions()
+        self._beside("versions", self._show_versions())  # the history can take many reads
 
     async def _show_versions(self) -> None:
         """A versioned store's branches, tags and history (newest first) in the version picker."""
@@ -421,7 +422,12 @@ class Explorer(param.Parameterized):
         self.version_select.visible = info["kind"] == "icechunk"
         if not self.version_select.visible:
             return
-        refs, history = await asyncio.gather(store.refs(), store.history())
+        try:
+            refs, history = await asyncio.gather(store.refs(), store.history())
+        except ZarrError as exc:  # the data still opens; say why there is no picker
+            self.version_select.visible = False
+            self.tree_error.object += _error_html("Could not read the repository's versions", exc, hint="")
+            return
         current = self.viewer.ref or info["ref"]
         # over HTTP a format-1 repository cannot list its refs: offer main and the one open
         refs = {"branches": sorted({*refs["branches"], "main"}), "tags": refs["tags"]}
@@ -597,13 +603,28 @@ class Explorer(param.Parameterized):
 
     async def _select_array(self, node, array) -> None:
         self._stored_bytes = await array.stored_bytes()
-        self._chunk_files = await self._where_chunks_live(array)
+        self._chunk_files = None
         try:
             self._axes = await read_axes(self._hierarchy, self._tree.nodes, array)
         except Exception:  # a broken coordinate must not hide the data: fall back to indices
             self._axes = [Axis(name, n) for name, n in zip(dimension_names(array), array.shape)]
         self._node, self._array = node, array
         self._show_array_info()
+        self._beside("chunk files", self._learn_chunk_files(array))  # a manifest read: not before the image
+
+    def _beside(self, what: str, work) -> None:
+        """Run WORK (a coroutine) beside the loads rather than before the view it would delay: what
+        only a picker or the info view shows. The previous work of the same kind is cancelled."""
+        running = self._side_work.get(what)
+        if running is not None and not running.done():
+            running.cancel()
+        self._side_work[what] = asyncio.ensure_future(work)
+
+    async def _learn_chunk_files(self, array) -> None:
+        files = await self._where_chunks_live(array)
+        if files is not None and self._array is array:
+            self._chunk_files = files
+            self._show_array_info()
 
     async def _where_chunks_live(self, array) -> dict[str, tuple[int, int]] | None:
         """For an array of a virtual store (Kerchunk, Icechunk), the files its chunks are read
