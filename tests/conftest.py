@@ -28,6 +28,8 @@ import pytest
 from pyzarr_web.tools.chromium import CHROMIUM, CHROMIUM_ARGS
 from pyzarr_web.tools.paths import SITE
 
+REPO = Path(__file__).resolve().parent.parent
+
 BOOT_TIMEOUT_MS = 120_000
 
 
