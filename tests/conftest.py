@@ -1,11 +1,11 @@
 """Shared fixtures: the built site, an HTTP server for it (plus test stores), real Chromium.
 
 * ``site_dir``     the built ``dist/`` (fails, telling to run ``python build.py``, if missing)
-* ``http_server``  the project's server (``pyzarr_web.serve.make_app``) on a free loopback port,
+* ``http_server``  the project's server (``pyzarr_web.tools.serve.make_app``) on a free loopback port,
                    serving the site at ``/`` and directories registered with
                    ``http_server.add_store(path)`` at ``/data/<dirname>``
 * ``browser``      Playwright Chromium at /usr/bin/chromium (fails, never skips, when missing)
-* ``booted_harness(request, stores)``  the core harness (tests/browser_harness.py) in that Chromium
+* ``booted_harness(request, stores)``  the core harness (pyzarr_web/tools/harness/) in that Chromium
 * ``page``         a fresh context (cold cache) and page; every request to another origin is
                    aborted and recorded in ``page.external_requests``; console errors and page
                    errors are collected in ``page.console_errors`` (all messages in ``page.console``)
@@ -25,10 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from pyzarr_web.bench import CHROMIUM, CHROMIUM_ARGS
+from pyzarr_web.tools.chromium import CHROMIUM, CHROMIUM_ARGS
+from pyzarr_web.tools.paths import SITE
 
 REPO = Path(__file__).resolve().parent.parent
-SITE = REPO / "dist"
+
 BOOT_TIMEOUT_MS = 120_000
 
 
@@ -119,7 +120,7 @@ class _SiteServer:
     """ASGI app serving the site and a growing list of store directories."""
 
     def __init__(self, site: Path) -> None:
-        from pyzarr_web.serve import make_app
+        from pyzarr_web.tools.serve import make_app
 
         self._make_app = make_app
         self.site = site
@@ -146,7 +147,7 @@ class _SiteServer:
 
 @pytest.fixture(scope="session")
 def http_server(site_dir):
-    from pyzarr_web.serve import run_in_thread
+    from pyzarr_web.tools.serve import run_in_thread
 
     server = _SiteServer(site_dir)
     with run_in_thread(server) as base:
@@ -229,9 +230,9 @@ def booted_explorer(browser, http_server, query: str = "", viewport: dict | None
 
 @contextlib.contextmanager
 def booted_harness(request, stores: Path):
-    """tests/browser_harness.py's Harness serving STORES, booted in the session's Chromium (for
+    """pyzarr_web/tools/harness/'s Harness serving STORES, booted in the session's Chromium (for
     harness fixtures); fails, never skips, when it cannot run."""
-    from browser_harness import Harness, HarnessError
+    from pyzarr_web.tools.harness import Harness, HarnessError
 
     try:
         harness = Harness(stores)
@@ -252,12 +253,12 @@ def page(browser, http_server):
 
 @pytest.fixture(scope="session")
 def synthetic_server(site_dir):
-    """The built site at ``/`` and the procedural stores of pyzarr_web/synthetic.py on the same
+    """The built site at ``/`` and the procedural stores of pyzarr_web/tools/synthetic.py on the same
     origin (so ``booted_explorer(browser, synthetic_server, "store=/synthetic/ome.zarr")`` works):
     ``.url``, ``.store_url(name)``, ``.stores[name].array(path)[sel]`` (expected values),
     ``.stats(prefix)`` / ``.totals(prefix)`` / ``.reset()`` (requests and bytes per URL path)."""
-    from pyzarr_web.serve import make_app, run_in_thread
-    from pyzarr_web.synthetic import SyntheticServer
+    from pyzarr_web.tools.serve import make_app, run_in_thread
+    from pyzarr_web.tools.synthetic import SyntheticServer
 
     server = SyntheticServer(fallback=make_app(site_dir, []))
     with run_in_thread(server) as base:

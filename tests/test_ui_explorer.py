@@ -175,7 +175,7 @@ async def test_info_shows_stored_size_and_compression_ratio(cube_store):
 
 
 async def test_without_consolidated_metadata_the_url_path_is_found(tmp_path):
-    from pyzarr_web.serve import make_app, run_in_thread
+    from pyzarr_web.tools.serve import make_app, run_in_thread
 
     store = tmp_path / "plain.zarr"
     root = zarr.open_group(store, mode="w", zarr_format=3)

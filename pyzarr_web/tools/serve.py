@@ -50,10 +50,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .paths import SITE
 from .terminal import safe
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SITE = REPO_ROOT / "dist"
+DEFAULT_SITE = SITE
 
 #: Media types we rely on, independent of the host's /etc/mime.types. ``.wasm`` must be
 #: application/wasm or ``WebAssembly.instantiateStreaming`` (and so loadPyodide) fails.
@@ -221,7 +221,7 @@ def store_mounts(stores: Sequence[Path]) -> list[tuple[str, Path]]:
 
 
 def cors_middleware() -> Middleware:
-    """CORS as described in the module doc (also used by :mod:`pyzarr_web.synthetic`)."""
+    """CORS as described in the module doc (also used by :mod:`pyzarr_web.tools.synthetic`)."""
     return Middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -392,10 +392,10 @@ def _ensure_site(site: Path | None) -> Path:
     if not (DEFAULT_SITE / "index.html").is_file():
         click.echo(f"No built site in {DEFAULT_SITE}; building it now (pyzarr-web build)...")
         try:
-            from pyzarr_web.build import build_site
+            from pyzarr_web.tools.build import build_site
         except ImportError as exc:
             raise click.ClickException(f"cannot build the site: {exc}") from exc
-        build_site(None)
+        build_site(DEFAULT_SITE)
         if not (DEFAULT_SITE / "index.html").is_file():
             raise click.ClickException(f"the build finished but {DEFAULT_SITE / 'index.html'} is missing")
     return DEFAULT_SITE
@@ -403,7 +403,7 @@ def _ensure_site(site: Path | None) -> Path:
 
 def serve(stores: list[Path], host: str = "127.0.0.1", port: int = 8000, site: Path | None = None,
           open_browser: bool = True) -> None:
-    """Serve ``site`` (default ``<repo>/dist``, built if missing) and ``stores`` until Ctrl-C."""
+    """Serve ``site`` (default: tools.paths.SITE, built if missing) and ``stores`` until Ctrl-C."""
     site = _ensure_site(site)
     try:
         app = make_app(site, list(stores), compress_site=not _is_loopback(host))

@@ -17,12 +17,15 @@ def main() -> None:
 
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output directory (default: dist/ next to build.py).")
+              help="Output directory (default: dist/ in a source checkout, ./dist where installed).")
 def build(out: Path | None) -> None:
     """Assemble the self-contained static site (Pyodide, wheels, JS) into DIR."""
-    from pyzarr_web import build as site_build
+    from pyzarr_web.tools import build as site_build
 
-    site_build.build_site(out)
+    try:
+        site_build.build_site(out)
+    except site_build.BundleError as exc:
+        raise click.ClickException(f"build failed: {exc}") from None
 
 
 @main.command()
@@ -35,7 +38,7 @@ def build(out: Path | None) -> None:
 def serve(stores: tuple[Path, ...], port: int, host: str, site: Path | None, no_browser: bool) -> None:
     """Serve the built site and local stores (Zarr directories or .zip, Kerchunk reference files
     with their folder, Icechunk repositories) for offline viewing."""
-    from pyzarr_web import serve as server
+    from pyzarr_web.tools import serve as server
 
     server.serve(list(stores), host=host, port=port, site=site, open_browser=not no_browser)
 
@@ -48,7 +51,7 @@ def serve(stores: tuple[Path, ...], port: int, host: str, site: Path | None, no_
 @click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
 def demo(port: int, host: str, data: Path, no_browser: bool) -> None:
     """Write a sample store, build the site if needed, and serve both."""
-    from pyzarr_web import demo as demo_mod
+    from pyzarr_web.tools import demo as demo_mod
 
     demo_mod.run_demo(data, host=host, port=port, open_browser=not no_browser)
 
@@ -86,7 +89,7 @@ def tree(source: str, as_json: bool, **options) -> None:
     """Print the hierarchy of SOURCE (http(s), s3://, gs:// or az:// URL, local directory or .zip, a Kerchunk reference
     file or Parquet folder, an Icechunk repository; a kerchunk: or icechunk: prefix forces the
     kind)."""
-    from pyzarr_web import inspect_cmd
+    from pyzarr_web.tools import inspect_cmd
 
     inspect_cmd.tree(source, as_json=as_json, **options)
 
@@ -101,7 +104,7 @@ def tree(source: str, as_json: bool, **options) -> None:
 @store_options
 def cat(source: str, array_path: str, selection: str, out: Path, **options) -> None:
     """Read a selection of ARRAY_PATH in SOURCE and save it as .npy."""
-    from pyzarr_web import inspect_cmd
+    from pyzarr_web.tools import inspect_cmd
 
     inspect_cmd.cat(source, array_path, selection, out, **options)
 

@@ -37,10 +37,12 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
-REPO = Path(__file__).resolve().parent.parent
-LOCK_PATH = REPO / "web" / "bundle.lock.json"
-CACHE = REPO / ".cache" / "bundle"
-DEFAULT_OUT = REPO / "dist"
+from pyzarr_web import __version__
+from pyzarr_web.tools.paths import BUILD_OUT, CACHE, PACKAGE, SOURCES
+
+LOCK_PATH = SOURCES / "web" / "bundle.lock.json"
+#: Parts of the package the page never imports: left out of its archive.
+NOT_IN_PAGE = ("tools", "site", "site_sources")
 
 PYODIDE_VERSION = "0.29.0"
 PY_TAG = "3.13"
@@ -307,7 +309,7 @@ def ensure_input(entry: dict, entries: dict[str, dict]) -> Path:
     for other in _download_dir().glob(f"*/{entry['filename']}"):
         actual = sha256_file(other)
         if actual != entry["sha256"]:
-            raise _mismatch(entry, actual, f"the cached file {other.relative_to(REPO)}")
+            raise _mismatch(entry, actual, f"the cached file {other}")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         got = _fetch_raw(entry, entries, path.parent, filename=entry["filename"])
@@ -489,24 +491,18 @@ def _stage_stdlib(core: Path, npm_sha: str) -> Path:
 
 def _stage_own_package() -> Path:
     """Our package, from the working tree, as a staged tree with a minimal dist-info."""
-    from importlib.metadata import version as _v
-
     # one staging tree per checkout: worktrees may share the download cache and build at once
-    checkout = hashlib.sha256(str(REPO).encode()).hexdigest()[:12]
+    checkout = hashlib.sha256(str(PACKAGE).encode()).hexdigest()[:12]
     dest = CACHE / "stage" / f"pyzarr_web-worktree-{checkout}"
     shutil.rmtree(dest, ignore_errors=True)
-    src = REPO / "pyzarr_web"
-    for p in sorted(src.rglob("*")):
-        rel = p.relative_to(REPO)
-        if p.is_dir() or "__pycache__" in rel.parts or p.suffix in (".pyc", ".pyo"):
+    for p in sorted(PACKAGE.rglob("*")):
+        rel = p.relative_to(PACKAGE.parent)
+        if p.is_dir() or "__pycache__" in rel.parts or p.suffix in (".pyc", ".pyo") or rel.parts[1] in NOT_IN_PAGE:
             continue
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(p, target)
-    try:
-        ver = _v("pyzarr-web")
-    except Exception:
-        ver = "0+unknown"
+    ver = __version__
     di = dest / f"pyzarr_web-{ver}.dist-info"
     di.mkdir()
     (di / "METADATA").write_text(f"Metadata-Version: 2.1\nName: pyzarr-web\nVersion: {ver}\n")
@@ -519,7 +515,7 @@ def _compile_staged(dirs: dict[str, Path], core: Path) -> None:
     todo = {n: d for n, d in dirs.items() if not (d / ".done").is_file()}
     if not todo:
         return
-    script = REPO / "web" / "tools" / "pycompile.mjs"
+    script = SOURCES / "web" / "tools" / "pycompile.mjs"
     t0 = time.time()
     groups = {0: [d for n, d in todo.items() if n in KEEP_DOCSTRINGS],
               PYC_OPTIMIZE: [d for n, d in todo.items() if n not in KEEP_DOCSTRINGS]}
@@ -638,7 +634,7 @@ def _package_archive(name: str, files: dict[str, Path], py_dir: Path, *, tar: bo
 def build_site(out: Path | None = None, *, lock_path: Path = LOCK_PATH) -> Path:
     """Build the site into OUT (default ``<repo>/dist``). Returns the output directory."""
     t_start = time.time()
-    out = Path(out) if out is not None else DEFAULT_OUT
+    out = Path(out) if out is not None else BUILD_OUT
     lock = load_lock(lock_path)
     entries = _entries(lock)
 
@@ -781,7 +777,7 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
     # the page's own files (content-addressed names)
     app_dir = site / "app"
     app_dir.mkdir()
-    web = REPO / "web"
+    web = SOURCES / "web"
     # Python's boot (untar.mjs + boot.mjs) goes in front of the worker, and also stands alone as a
     # module for the test harness's worker, which so boots exactly as the product does.
     boot = (web / "untar.mjs").read_bytes() + b"\n" + (web / "boot.mjs").read_bytes()
@@ -798,7 +794,7 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
                           for e in lock["inputs"]]
 
     (site / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    page = (REPO / "index.html").read_text()
+    page = (SOURCES / "index.html").read_text()
     boot = {k: manifest[k] for k in ("pyodide_version", "site_packages", "pyodide", "archives", "lazy",
                                      "worker", "panel_cdn_root", "download_bytes")}
     script_tags = "\n".join(f'<script src="{s}" defer></script>' for s in scripts)
@@ -819,7 +815,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="build.py", description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=None, help="output directory (default: dist/)")
     ap.add_argument("--update-lock", action="store_true",
-                    help=f"re-resolve the inputs and rewrite {LOCK_PATH.relative_to(REPO)} before building")
+                    help="re-resolve the inputs and rewrite web/bundle.lock.json before building")
     ap.add_argument("--lock-only", action="store_true", help="with --update-lock: do not build")
     ap.add_argument("--lock", type=Path, default=LOCK_PATH, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
