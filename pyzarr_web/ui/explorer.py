@@ -383,6 +383,13 @@ class Explorer(param.Parameterized):
 
     async def _open_store(self, url: str) -> None:
         self._store_open = url, self.viewer.ref
+        try:
+            await self._read_store(url)
+        except asyncio.CancelledError:  # another view change came first: open it again for that one
+            self._store_open = None
+            raise
+
+    async def _read_store(self, url: str) -> None:
         self.url_input.value = url
         self._hierarchy, self._node, self._array, self._pyramid = None, None, None, None
         self.loader.forget()
