@@ -185,7 +185,9 @@ def browser():
 def open_page(browser, origin: str):
     """A fresh context (cold cache) and page that may talk only to ORIGIN: every other request is
     aborted and recorded in ``page.external_requests``; console errors go to ``page.console_errors``."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    # no service worker (web/sw.js): each test sees the site as a first visit does, and no test
+    # pays for keeping the site offline (tests/test_browser_offline.py tests that)
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, service_workers="block")
     page = context.new_page()
     page.set_default_timeout(BOOT_TIMEOUT_MS)
     page.external_requests = []

@@ -400,7 +400,7 @@ OPEN_JS = """async ([url, path]) => {
 
 @pytest.fixture(scope="module")
 def explorer(browser, http_server, faults):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, service_workers="block")
     page = context.new_page()
     page.set_default_timeout(120_000)
     page.elsewhere = []

@@ -804,8 +804,41 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
     (site / "index.html").write_text(page)
     # the <zarr-explorer> element for host pages: a stable name, as they link to it
     shutil.copyfile(web / "embed.js", site / "embed.js")
+    # installable (web app manifest) and offline (the service worker, written last: it lists the rest)
+    shutil.copyfile(web / "app.webmanifest", site / "app.webmanifest")
+    shutil.copyfile(web / "icon.svg", site / "icon.svg")
     (site / ".nojekyll").write_text("")
+    write_service_worker(site)
     return manifest
+
+
+#: Files of the site that the page never loads: the bare-Pyodide reference (benchmarks).
+_NOT_LOADED = {"python_stdlib.zip", "pyodide.asm.wasm", "pyodide-lock.json"}
+
+
+def write_service_worker(site: Path, stores: list[str] = (), precache_all: bool = False) -> None:
+    """Write ``sw.js`` (web/sw.js) for SITE: it answers for the site's files (a key in the folders
+    of bundled STORES that is no file is missing), and keeps at once what the page loads at
+    startup -- everything, with PRECACHE_ALL (a bundle that must work offline whatever it is
+    asked for)."""
+    manifest = json.loads((site / "manifest.json").read_text())
+    lazy = {e["url"] for e in manifest["lazy"].values()} | {a["url"] for a in manifest["archives"]}
+    files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    files = [f for f in files
+             if f not in ("sw.js", ".nojekyll", "index.html") and f.rsplit("/", 1)[-1] not in _NOT_LOADED]
+    startup = [f for f in files if f not in lazy and f not in ("manifest.json", "embed.js")
+               and not f.startswith(tuple(stores))]
+    precache = files if precache_all else startup
+    # a new cache whenever anything listed changes (names are content-addressed or versioned; the
+    # page and the manifest are not, and a bundled store's files are told apart by their size)
+    digest = hashlib.sha256((site / "index.html").read_bytes() + (site / "manifest.json").read_bytes())
+    for f in files:
+        digest.update(f"{f}\0{(site / f).stat().st_size}\n".encode())
+    template = (SOURCES / "web" / "sw.js").read_text()
+    (site / "sw.js").write_text(template.replace("{{ CACHE }}", f"pyzarr-web-{digest.hexdigest()[:16]}")
+                                .replace("{{ FILES }}", json.dumps(files, indent=0))
+                                .replace("{{ PRECACHE }}", json.dumps(precache, indent=0))
+                                .replace("{{ STORES }}", json.dumps(list(stores))))
 
 
 # --------------------------------------------------------------------------------------- CLI

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from pyzarr_web.tools.terminal import safe
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pyzarr-web")
@@ -41,6 +43,26 @@ def serve(stores: tuple[Path, ...], port: int, host: str, site: Path | None, no_
     from pyzarr_web.tools import serve as server
 
     server.serve(list(stores), host=host, port=port, site=site, open_browser=not no_browser)
+
+
+@main.command()
+@click.argument("store", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write (new, or a previous bundle, which is replaced).")
+@click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Built site to start from (default: the package's, built if missing).")
+def bundle(store: Path, out: Path, site: Path | None) -> None:
+    """Write one folder that shows STORE (a Zarr directory or .zip, a Kerchunk reference file with
+    its folder, an Icechunk repository) from any static host, and offline after the first visit."""
+    from pyzarr_web.tools import bundle as bundler
+
+    try:
+        made = bundler.bundle(store, out, site)
+    except bundler.BundleError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(safe(f"Wrote {out}: the site and {made['files']} files of the store ({made['bytes'] / 1e6:.1f} MB) "
+                    f"in stores/, opened as {made['store']}; kept for offline use after the first visit."))
+    click.echo(safe(f"Put the folder on any static host, or try it here: pyzarr-web serve --site {out}"))
 
 
 @main.command()

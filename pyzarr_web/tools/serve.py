@@ -363,9 +363,14 @@ def _is_reference_file(path: Path) -> bool:
 
 
 def _store_urls(base: str, name: str, path: Path) -> list[str]:
-    """URLs to open for one mount: the store itself, or the stores directly inside a folder
-    (Zarr stores, zips, Kerchunk reference files, Icechunk repositories)."""
-    prefix = f"/data/{quote(name)}"
+    """URLs to open for one mount: the store itself, or the stores directly inside a folder."""
+    return [f"{base}/?store={t}" for t in store_targets(f"/data/{quote(name)}", path)]
+
+
+def store_targets(prefix: str, path: Path) -> list[str]:
+    """What ``?store=`` names for the store at PATH, served at PREFIX: the store itself, or the
+    stores directly inside a folder (Zarr stores, zips, Kerchunk reference files, Icechunk
+    repositories)."""
     if _is_icechunk(path):
         targets = [f"icechunk:{prefix}"]
     elif path.is_file() or any((path / m).exists() for m in _ZARR_MARKERS):
@@ -379,10 +384,11 @@ def _store_urls(base: str, name: str, path: Path) -> list[str]:
             elif c.is_dir() and _is_icechunk(c):
                 targets.append(f"icechunk:{prefix}/{quote(c.name)}")
         targets = targets or [prefix]
-    return [f"{base}/?store={t}" for t in targets]
+    return targets
 
 
-def _ensure_site(site: Path | None) -> Path:
+def ensure_site(site: Path | None) -> Path:
+    """SITE if it is a built site; by default the package's (tools.paths.SITE), built if missing."""
     if site is not None:
         site = Path(site)
         if not (site / "index.html").is_file():
@@ -404,7 +410,7 @@ def _ensure_site(site: Path | None) -> Path:
 def serve(stores: list[Path], host: str = "127.0.0.1", port: int = 8000, site: Path | None = None,
           open_browser: bool = True) -> None:
     """Serve ``site`` (default: tools.paths.SITE, built if missing) and ``stores`` until Ctrl-C."""
-    site = _ensure_site(site)
+    site = ensure_site(site)
     try:
         app = make_app(site, list(stores), compress_site=not _is_loopback(host))
     except ValueError as exc:
