@@ -31,18 +31,22 @@ def build(out: Path | None) -> None:
 
 
 @main.command()
-@click.argument("stores", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("stores", nargs=-1)
 @click.option("--port", default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Built site to serve (default: dist/, built if missing).")
 @click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
-def serve(stores: tuple[Path, ...], port: int, host: str, site: Path | None, no_browser: bool) -> None:
-    """Serve the built site and local stores (Zarr directories or .zip, Kerchunk reference files
-    with their folder, Icechunk repositories) for offline viewing."""
+@click.option("--endpoint", default=None, metavar="URL", envvar="AWS_ENDPOINT_URL",
+              help="s3:// stores: a custom S3-compatible endpoint, for the page to read them from.")
+def serve(stores: tuple[str, ...], port: int, host: str, site: Path | None, no_browser: bool,
+          endpoint: str | None) -> None:
+    """Serve the built site and local STORES (Zarr directories or .zip, Kerchunk reference files
+    with their folder, Icechunk repositories) for offline viewing. A STORES entry that is a URL
+    (http(s), s3://, gs://, az://) is printed as a page URL: the page reads it from where it is."""
     from pyzarr_web.tools import serve as server
 
-    server.serve(list(stores), host=host, port=port, site=site, open_browser=not no_browser)
+    server.serve(list(stores), host=host, port=port, site=site, open_browser=not no_browser, endpoint=endpoint)
 
 
 @main.command()

@@ -50,6 +50,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pyzarr_web.core.stores.cloud import with_endpoint
+
 from .paths import SITE
 from .terminal import safe
 
@@ -407,12 +409,20 @@ def ensure_site(site: Path | None) -> Path:
     return DEFAULT_SITE
 
 
-def serve(stores: list[Path], host: str = "127.0.0.1", port: int = 8000, site: Path | None = None,
-          open_browser: bool = True) -> None:
-    """Serve ``site`` (default: tools.paths.SITE, built if missing) and ``stores`` until Ctrl-C."""
+#: A store the page reads itself (an http(s), s3://, gs://, az:// URL, maybe kerchunk:/icechunk:).
+_REMOTE = re.compile(r"^(?:kerchunk:|icechunk:)?(?!file:)[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def serve(stores: list[str | Path], host: str = "127.0.0.1", port: int = 8000, site: Path | None = None,
+          open_browser: bool = True, endpoint: str | None = None) -> None:
+    """Serve ``site`` (default: tools.paths.SITE, built if missing) and the local ``stores`` until
+    Ctrl-C. Remote stores (URLs) are not served: the page reads them itself, from the URLs printed
+    (an s3:// store with ENDPOINT, its custom S3-compatible endpoint)."""
     site = ensure_site(site)
+    remote = [str(s) for s in stores if _REMOTE.match(str(s))]
     try:
-        app = make_app(site, list(stores), compress_site=not _is_loopback(host))
+        app = make_app(site, [Path(s) for s in stores if not _REMOTE.match(str(s))],
+                       compress_site=not _is_loopback(host))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     mounts: list[tuple[str, Path]] = app.state.mounts
@@ -431,6 +441,7 @@ def serve(stores: list[Path], host: str = "127.0.0.1", port: int = 8000, site: P
 
     base = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
     urls = [url for name, path in mounts for url in _store_urls(base, name, path)]
+    urls += [f"{base}/?store={quote(with_endpoint(url, endpoint), safe=':/')}" for url in remote]
 
     def echo(text: str) -> None:  # store paths are file names: print their controls escaped
         click.echo(safe(text))
@@ -442,6 +453,10 @@ def serve(stores: list[Path], host: str = "127.0.0.1", port: int = 8000, site: P
         for name, path in mounts:
             note = "" if name == path.name else f"   (renamed: another store is called {path.name})"
             echo(f"  {'/data/' + name:<{width}}  <- {path}{note}")
+    if remote:
+        echo("Read by the page from where they are (not through this server):")
+        for url in remote:
+            echo(f"  {url}")
     if not _is_loopback(host):
         echo(f"Listening on {host}: anyone who can reach this machine can read the stores above.")
     echo("")
