@@ -214,6 +214,17 @@ def open_page(browser, origin: str):
     return page
 
 
+def printed_until(proc, prefix: str) -> str:
+    """What a server command (serve, demo) printed up to its line starting with PREFIX: the URLs
+    to open. Fails with what it printed if it ends before."""
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith(prefix):
+            return "".join(lines)
+    pytest.fail(f"{proc.args} ended before printing {prefix!r}:\n" + "".join(lines))
+
+
 @contextlib.contextmanager
 def booted_explorer(browser, http_server, query: str = "", viewport: dict | None = None):
     """A page of its own with the explorer booted at ``/?QUERY`` (ready for zarrExplorer calls);

@@ -13,7 +13,7 @@ import threading
 from urllib.parse import quote
 
 import pytest
-from conftest import open_page
+from conftest import open_page, printed_until
 from s3_server import write_plain
 
 pytestmark = pytest.mark.browser
@@ -80,14 +80,9 @@ def test_serve_prints_a_page_url_that_reads_an_s3_store(browser, site_dir, s3_se
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("Press Ctrl-C"):
-                break
-        text = "".join(lines)
+        text = printed_until(proc, "Press Ctrl-C")
         assert "Read by the page from where they are" in text and "  s3://pub/plain.zarr\n" in text, text
-        url = next(ln.strip() for ln in lines if "?store=s3://pub/plain.zarr" in ln)
+        url = next(ln.strip() for ln in text.splitlines() if "?store=s3://pub/plain.zarr" in ln)
         page = open_page(browser, url.split("/?")[0])
         page.route(f"{s3_server.endpoint}/**", lambda route: route.continue_())
         try:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import open_page
+from conftest import open_page, printed_until
 
 from pyzarr_web import __version__
 from pyzarr_web.tools.paths import CACHE, CHECKOUT
@@ -96,14 +96,7 @@ def test_demo_from_the_installed_wheel_shows_the_sample_tree(installed, browser,
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=OUTSIDE)
     try:
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("Site:"):
-                break
-        else:
-            pytest.fail("demo ended before serving:\n" + "".join(lines))
-        text = "".join(lines)
+        text = printed_until(proc, "Site:")
         assert f"{installed.parent / 'lib'}" in text  # it serves the site inside the installed package
         url = next(u for u in re.findall(r"https?://\S+", text) if "store=" in u)
         page = open_page(browser, url.split("/?")[0])
