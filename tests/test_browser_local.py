@@ -66,3 +66,24 @@ def test_a_picked_zip_reads_only_what_the_view_needs(local_page, tmp_path):
     assert (state["status"], state["view"]["max"]) == ("idle", 1)
     read = local_page.evaluate("() => window.zarrExplorer.timings.picked_bytes")
     assert read < 5 * 2**20 + 4 * 2**22, read  # + the 2×2 chunks (4 MiB each) in view
+
+
+def test_a_zip_dropped_on_the_page_opens(local_page, tmp_path):
+    """A drop event carrying a .zip (built in the page from the archive's bytes: Playwright cannot
+    drag files from the desktop, so the drop carries files and no folder entries)."""
+    data = write_store(tmp_path / "dropped.zarr")
+    archive = tmp_path / "dropped.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted((tmp_path / "dropped.zarr").rglob("*")):
+            if f.is_file():
+                z.write(f, f.relative_to(tmp_path / "dropped.zarr").as_posix())
+    drop = local_page.evaluate_handle("""bytes => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], "dropped.zip", {type: "application/zip"}));
+        return dt }""", list(archive.read_bytes()))
+    local_page.dispatch_event("body", "drop", {"dataTransfer": drop})
+    local_page.wait_for_function("() => (window.zarrExplorer.state().store || '').endsWith('/dropped.zip')")
+    state = local_page.evaluate(
+        "() => window.zarrExplorer.whenIdle().then(() => window.zarrExplorer.select('grp/small'))")
+    assert (state["status"], state["error"], state["shape"]) == ("idle", None, [60, 80])
+    assert state["view"]["max"] == data.max() and state["view"]["mean"] == pytest.approx(data.mean())

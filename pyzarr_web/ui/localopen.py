@@ -70,7 +70,11 @@ export function render({ model, el }) {
     document.addEventListener("drop", async (ev) => {
       ev.preventDefault()
       const entry = [...ev.dataTransfer.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).find(Boolean)
-      if (!entry) return
+      if (!entry) {  // no entries (a browser without them, a file dropped by a script): a file is enough
+        const f = ev.dataTransfer.files[0]
+        if (f) pick([{path: f.name, file: f}], f.name, model)
+        return
+      }
       const files = []
       await walk(entry, "", files)
       pick(files, entry.name, model)
