@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import aclosing
 
 from .store import ByteRequest, RangeRequest, Store, WrapperStore
 
@@ -35,9 +36,10 @@ class LimitedStore(WrapperStore):
 
 
 class _Flight:
-    """One fetch in progress and how many callers wait for it."""
+    """One fetch in progress (a task, or a future a batch's task resolves) and how many
+    callers wait for it."""
 
-    def __init__(self, task: asyncio.Task):
+    def __init__(self, task: asyncio.Future):
         self.task = task
         self.waiters = 0
 
@@ -74,6 +76,68 @@ class CachedStore(WrapperStore):
                 self._land(entry, flight)
                 flight.task.cancel()
 
+    async def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]):
+        """Cached values at once; values another caller is fetching shared; the rest fetched
+        below in one batch, each shared with later askers from the moment it is asked."""
+        loop = asyncio.get_running_loop()
+        hits, wanted = [], {}
+        for i, entry in enumerate(map(tuple, requests)):
+            if entry in self._entries:
+                self._entries.move_to_end(entry)
+                hits.append((i, self._entries[entry]))
+            else:
+                wanted.setdefault(entry, []).append(i)
+        fresh = [entry for entry in wanted if entry not in self._inflight
+                 or self._inflight[entry].task.get_loop() is not loop]
+        if fresh:
+            self._start_batch(fresh)
+        left = {self._inflight[entry]: (entry, indexes) for entry, indexes in wanted.items()}
+        for flight in left:
+            flight.waiters += 1
+        try:
+            for item in hits:
+                yield item
+            while left:
+                done, _ = await asyncio.wait([f.task for f in left], return_when=asyncio.FIRST_COMPLETED)
+                for flight in [f for f in left if f.task in done]:
+                    _, indexes = left.pop(flight)
+                    flight.waiters -= 1
+                    value = flight.task.result()
+                    for i in indexes:
+                        yield i, value
+        finally:
+            for flight, (entry, _) in left.items():
+                flight.waiters -= 1
+                if flight.waiters == 0 and not flight.task.done():  # nobody waits any more
+                    self._land(entry, flight)
+                    flight.task.cancel()
+
+    def _start_batch(self, entries: list) -> None:
+        """One batch below for ENTRIES, each in flight as a future of its own."""
+        loop = asyncio.get_running_loop()
+        futures = [loop.create_future() for _ in entries]
+        task = asyncio.ensure_future(self._fetch_batch(entries, futures))
+        for entry, future in zip(entries, futures):
+            flight = self._inflight[entry] = _Flight(future)
+            future.add_done_callback(lambda _, entry=entry, flight=flight: self._done(entry, flight))
+            future.add_done_callback(lambda _: _abandon_batch(task, futures))
+
+    async def _fetch_batch(self, entries: list, futures: list[asyncio.Future]) -> None:
+        try:
+            async with aclosing(self.inner.get_batch(entries)) as batch:
+                async for i, value in batch:
+                    self._put(entries[i], value)
+                    if not futures[i].done():
+                        futures[i].set_result(value)
+        except asyncio.CancelledError:
+            for future in futures:
+                future.cancel()
+            raise
+        except Exception as e:  # handed to every waiter
+            for future in futures:
+                if not future.done():
+                    future.set_exception(e)
+
     async def _fetch(self, entry) -> bytes | None:
         value = await self.inner.get(*entry)
         self._put(entry, value)
@@ -109,6 +173,11 @@ class CoalescingStore(WrapperStore):
         super().__init__(inner)
         self.max_gap = max_gap
         self.max_size = max_size
+
+    def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]):
+        """Handed on whole (ranges are merged where one key's ranges are asked together:
+        :meth:`get_ranges`)."""
+        return self.inner.get_batch(requests)
 
     async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
         plain = sorted((r.offset, r.offset + r.length, i) for i, r in enumerate(ranges)
@@ -169,6 +238,13 @@ class BatchingStore(WrapperStore):
                 future.add_done_callback(lambda f, task=task, items=items: _abandon(task, items))
 
 
+def _abandon_batch(task: asyncio.Task, futures: list[asyncio.Future]) -> None:
+    """Cancel a batch's fetch (aborting its pending requests) once every value it was fetching
+    has landed or been given up by all its callers, and some were given up."""
+    if not task.done() and all(f.done() for f in futures) and any(f.cancelled() for f in futures):
+        task.cancel()
+
+
 def _settle(task: asyncio.Task, items) -> None:
     """Hand each waiter its range of a finished batch (or the batch's error)."""
     if task.cancelled():
@@ -217,6 +293,12 @@ class FetchCounter(WrapperStore):
             self._count(key, r, data)
         return datas
 
+    async def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]):
+        async with aclosing(self.inner.get_batch(requests)) as batch:  # keep the inner batching
+            async for i, data in batch:
+                self._count(*requests[i], data)
+                yield i, data
+
 
 class TrafficCounter(WrapperStore):
     """Counts the requests that reach the store below and the bytes they return: placed right
@@ -236,3 +318,10 @@ class TrafficCounter(WrapperStore):
         data = await self.inner.get(key, byte_range)
         self.bytes += len(data) if data is not None else 0
         return data
+
+    async def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]):
+        self.requests += len(requests)
+        async with aclosing(self.inner.get_batch(requests)) as batch:
+            async for i, data in batch:
+                self.bytes += len(data) if data is not None else 0
+                yield i, data
