@@ -88,8 +88,10 @@ self.pyzarrFetch = (() => {
 self.pyzarrPump = (() => {
   const queue = []; // {batch, index, url, headers} waiting for a slot, oldest first
   let running = 0;
+  // A browser opens about 6 connections per host; a few more requests in flight keep each busy
+  // while Python decodes (a request issued only when JavaScript gets to it leaves it idle).
   const pump = {
-    limit: 6, batches: 0, requests: 0, aborted: 0, start,
+    limit: 16, batches: 0, requests: 0, aborted: 0, start,
     get queued() { return queue.length; }, // requests waiting for a slot
   };
 
