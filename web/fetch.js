@@ -3,9 +3,10 @@
 //
 // self.pyzarrFetch(url, headers, limits, signal): one GET, the whole body read here as a stream
 // under a first-byte timer, an idle timer between body chunks and an overall deadline (limits
-// {firstByte, idle, total} in seconds); resolves with {status, headers, body: ArrayBuffer} or
-// rejects with an Error saying what failed and after how long. Tests replace it to shorten the
-// limits; the pump looks it up for every request.
+// {firstByte, idle, total} in seconds, counted from when a connection is free for it);
+// resolves with {status, headers, body: Uint8Array} or rejects with an Error saying what failed
+// and after how long. Tests replace it to shorten the limits; the pump looks it up for every
+// request.
 //
 // self.pyzarrPump.start(requestsJson, limitsJson): a batch of requests ([[url, headers], ...])
 // taken from Python in one call and run at most pyzarrPump.limit at a time across all batches,
@@ -17,26 +18,45 @@
 
 self.pyzarrFetch = (() => {
   const HEADERS = ["content-range", "content-length", "content-type", "content-encoding"];
+  // A browser opens at most 6 connections to a host (HTTP/1.1); a request beyond them waits
+  // inside the browser until one is free. Its timers start then, not when fetch() is called:
+  // a request that was never sent cannot have waited for a first byte.
+  const CONNECTIONS = 6;
+  const hosts = new Map(); // host -> {active: requests started, waiting: their timer starts}
   return async (url, headers, limits, signal) => {
     const controller = new AbortController();
-    const started = performance.now();
+    const hostName = new URL(url, self.location.href).host;
+    if (!hosts.has(hostName)) hosts.set(hostName, { active: 0, waiting: [] });
+    const host = hosts.get(hostName);
+    let started = null; // when a connection was free for the request
     const waited = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
     let timedOut = null; // what the timer that fired was waiting for
     let timer = null;
+    let deadline = null;
     const arm = (seconds, what) => {
       clearTimeout(timer);
       timer = setTimeout(() => { timedOut = what; controller.abort(); }, seconds * 1000);
     };
-    const deadline = setTimeout(() => {
-      timedOut = "deadline";
-      controller.abort();
-    }, limits.total * 1000);
+    const start = () => {
+      if (started !== null) return;
+      started = performance.now();
+      const i = host.waiting.indexOf(start);
+      if (i >= 0) host.waiting.splice(i, 1);
+      arm(limits.firstByte, "first-byte");
+      deadline = setTimeout(() => {
+        timedOut = "deadline";
+        controller.abort();
+      }, limits.total * 1000);
+    };
+    host.active += 1;
+    if (host.active <= CONNECTIONS) start();
+    else host.waiting.push(start);
     const cancel = () => controller.abort();
     if (signal) signal.addEventListener("abort", cancel);
     let received = 0;
     try {
-      arm(limits.firstByte, "first-byte");
       const response = await fetch(url, { headers, signal: controller.signal });
+      start(); // answered before a connection seemed free (HTTP/2 has no such limit)
       const chunks = [];
       if (response.status === 404) {
         if (response.body) response.body.cancel().catch(() => {}); // a 404 page is not needed
@@ -81,6 +101,10 @@ self.pyzarrFetch = (() => {
       clearTimeout(timer);
       clearTimeout(deadline);
       if (signal) signal.removeEventListener("abort", cancel);
+      const i = host.waiting.indexOf(start);
+      if (i >= 0) host.waiting.splice(i, 1);
+      host.active -= 1;
+      if (host.waiting.length) host.waiting[0]();
     }
   };
 })();
