@@ -26,10 +26,10 @@ def h_pump():
     return {"batches": p.batches, "requests": p.requests, "aborted": p.aborted, "queued": p.queued}
 
 
-async def h_read_counted(url, limit):
-    """Read the whole array with the pump LIMITed; the pump's counters around the read and how
-    many requests were still queued when the first chunk was decoded."""
-    arr = await (await Hierarchy.open(open_store(url))).array("grid")
+async def h_read_counted(url, limit, path="grid"):
+    """Read the whole array PATH with the pump LIMITed; the pump's counters around the read and
+    how many requests were still queued when the first chunk was decoded."""
+    arr = await (await Hierarchy.open(open_store(url))).array(path)
     default, js.pyzarrPump.limit = js.pyzarrPump.limit, limit
     queued_at_first_tick = []
 
@@ -80,6 +80,7 @@ def stores(tmp_path_factory):
         warnings.simplefilter("ignore")
         g = zarr.open_group(str(root / "grid.zarr"), mode="w", zarr_format=3)
         g.create_array("grid", shape=DATA.shape, chunks=(2, 2), dtype=DATA.dtype)[...] = DATA
+        g.create_array("sharded", shape=DATA.shape, shards=(4, 4), chunks=(2, 2), dtype=DATA.dtype)[...] = DATA
     return root
 
 
@@ -100,6 +101,16 @@ def test_a_read_of_many_chunks_is_one_batch_decoded_as_it_arrives(harness):
     assert len(chunk_requests) == 16
     # one request at a time: the first chunk was decoded while others still waited their turn
     assert out["queued_at_first_tick"] > 0, out
+
+
+def test_a_read_of_several_shards_is_two_batches(harness):
+    harness.log.clear()
+    out = harness.call("h_read_counted", harness.store_url("grid.zarr"), 16, "sharded")
+    assert out["sum"] == int(DATA.sum())
+    before, after = out["before"], out["after"]
+    # the 4 shard indexes, then the 16 inner chunks, merged into one range per shard
+    assert (after["batches"] - before["batches"], after["requests"] - before["requests"]) == (2, 8)
+    assert len(harness.log.under("/data/stores/grid.zarr/sharded/c/")) == 8
 
 
 def test_cancelling_a_read_aborts_its_pending_fetches(harness, stores):

@@ -141,7 +141,7 @@ class Store:
         raise NotImplementedError
 
     async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
-        """Several ranges of one key, as one batch; wrappers override this to coalesce them."""
+        """Several ranges of one key, as one batch (which a coalescing store merges)."""
         out: list[bytes | None] = [None] * len(ranges)
         async with aclosing(self.get_batch([(key, r) for r in ranges])) as batch:
             async for i, value in batch:

@@ -166,40 +166,46 @@ class CachedStore(WrapperStore):
 
 
 class CoalescingStore(WrapperStore):
-    """Merges ranges of one key that overlap or lie within ``max_gap`` bytes of each other into one
-    request (capped at ``max_size``), then cuts the answers back out."""
+    """Merges ranges of one key, asked for in one batch (or :meth:`get_ranges`), that overlap or
+    lie within ``max_gap`` bytes of each other into one request (capped at ``max_size``), then
+    cuts the answers back out as each merged request arrives."""
 
     def __init__(self, inner: Store, max_gap: int = 0, max_size: int = 32 << 20):
         super().__init__(inner)
         self.max_gap = max_gap
         self.max_size = max_size
 
-    def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]):
-        """Handed on whole (ranges are merged where one key's ranges are asked together:
-        :meth:`get_ranges`)."""
-        return self.inner.get_batch(requests)
+    async def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]):
+        merged: list[tuple[str, ByteRequest]] = []
+        parts: list[list[tuple[int, int | None, int | None]]] = []  # (index, start, end) in each
+        ranges: dict[str, list[tuple[int, int, int]]] = {}
+        for i, (key, r) in enumerate(requests):
+            if isinstance(r, RangeRequest):
+                ranges.setdefault(key, []).append((r.offset, r.offset + r.length, i))
+            else:
+                merged.append((key, r))
+                parts.append([(i, None, None)])
+        for key, items in ranges.items():
+            for group in self._groups(sorted(items)):
+                start = group[0][0]
+                merged.append((key, RangeRequest(start, max(e for _, e, _ in group) - start)))
+                parts.append([(i, s - start, e - start) for s, e, i in group])
+        async with aclosing(self.inner.get_batch(merged)) as batch:
+            async for j, data in batch:
+                for i, s, e in parts[j]:
+                    yield i, data if data is None or s is None else data[s:e]
 
-    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
-        plain = sorted((r.offset, r.offset + r.length, i) for i, r in enumerate(ranges)
-                       if isinstance(r, RangeRequest))
+    def _groups(self, items: list[tuple[int, int, int]]) -> list[list[tuple[int, int, int]]]:
+        """Sorted (start, end, index) ranges in runs to fetch as one request each."""
         groups: list[list[tuple[int, int, int]]] = []
-        for item in plain:
+        for item in items:
             if groups:
                 start, end = groups[-1][0][0], max(e for _, e, _ in groups[-1])
                 if item[0] <= end + self.max_gap and max(end, item[1]) - start <= self.max_size:
                     groups[-1].append(item)
                     continue
             groups.append([item])
-        others = [i for i, r in enumerate(ranges) if not isinstance(r, RangeRequest)]
-        merged = [RangeRequest(g[0][0], max(e for _, e, _ in g) - g[0][0]) for g in groups]
-        answers = await self.inner.get_ranges(key, merged + [ranges[i] for i in others])
-        out: list[bytes | None] = [None] * len(ranges)
-        for g, req, data in zip(groups, merged, answers):
-            for s, e, i in g:
-                out[i] = None if data is None else data[s - req.offset:e - req.offset]
-        for i, data in zip(others, answers[len(merged):]):
-            out[i] = data
-        return out
+        return groups
 
 
 class BatchingStore(WrapperStore):
@@ -286,12 +292,6 @@ class FetchCounter(WrapperStore):
         data = await self.inner.get(key, byte_range)
         self._count(key, byte_range, data)
         return data
-
-    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
-        datas = await self.inner.get_ranges(key, ranges)  # keep the inner coalescing
-        for r, data in zip(ranges, datas):
-            self._count(key, r, data)
-        return datas
 
     async def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]):
         async with aclosing(self.inner.get_batch(requests)) as batch:  # keep the inner batching

@@ -3,7 +3,6 @@ and read the part of a chunk a selection needs (sharding overrides that to read 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from contextlib import aclosing
 
@@ -78,7 +77,7 @@ class Pipeline:
 
     def partial(self):
         """The codec that reads parts of a chunk (sharding), if it may read from the store."""
-        if not self.array_array and not self.bytes_bytes and hasattr(self.array_bytes, "read_into"):
+        if not self.array_array and not self.bytes_bytes and hasattr(self.array_bytes, "read_many"):
             return self.array_bytes
         return None
 
@@ -94,11 +93,8 @@ class Pipeline:
         is decoded as soon as it arrives; a failure (or the caller being cancelled) cancels
         what is still being fetched."""
         codec = self.partial()
-        if codec is not None:  # each shard reads its index, then its inner chunks
-            async with asyncio.TaskGroup() as tg:
-                for key, selection, out in chunks:
-                    tg.create_task(codec.read_into(store, key, spec, selection, out, tick))
-            return
+        if codec is not None:  # shards: their indexes, then their inner chunks
+            return await codec.read_many(store, chunks, spec, tick)
         async with aclosing(store.get_batch([(key, None) for key, _, _ in chunks])) as batch:
             async for i, data in batch:
                 key, selection, out = chunks[i]
