@@ -111,16 +111,15 @@ async def indexed(index: int, value: Awaitable):
 
 async def completed(awaitables: Sequence[Awaitable]) -> AsyncIterator:
     """The results of AWAITABLES, run concurrently, as each completes; the first failure is
-    raised, and leaving early cancels the rest."""
+    raised, and leaving early cancels the rest (and waits until they have stopped)."""
     tasks = [asyncio.ensure_future(a) for a in awaitables]
     try:
         for done in asyncio.as_completed(tasks):
             yield await done
     finally:
         for task in tasks:
-            if task.done() and not task.cancelled():
-                task.exception()  # a second failure, after the first was raised
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # a second failure is not news
 
 
 class Store:

@@ -39,9 +39,11 @@ class _Flight:
     """One fetch in progress (a task, or a future a batch's task resolves) and how many
     callers wait for it."""
 
-    def __init__(self, task: asyncio.Future):
+    def __init__(self, task: asyncio.Future, batch: tuple | None = None):
         self.task = task
         self.waiters = 0
+        #: (task, futures) of the batch that fetches it, if one does
+        self.batch = batch
 
 
 class CachedStore(WrapperStore):
@@ -106,11 +108,17 @@ class CachedStore(WrapperStore):
                     for i in indexes:
                         yield i, value
         finally:
+            given_up = {}
             for flight, (entry, _) in left.items():
                 flight.waiters -= 1
                 if flight.waiters == 0 and not flight.task.done():  # nobody waits any more
                     self._land(entry, flight)
                     flight.task.cancel()
+                    if flight.batch is not None:
+                        given_up[flight.batch[0]] = flight.batch
+            stopped = [task for task, futures in given_up.values() if _abandon_batch(task, futures)]
+            if stopped:  # a cancelled read returns once its requests are cancelled too
+                await asyncio.wait(stopped)
 
     def _start_batch(self, entries: list) -> None:
         """One batch below for ENTRIES, each in flight as a future of its own."""
@@ -118,7 +126,7 @@ class CachedStore(WrapperStore):
         futures = [loop.create_future() for _ in entries]
         task = asyncio.ensure_future(self._fetch_batch(entries, futures))
         for entry, future in zip(entries, futures):
-            flight = self._inflight[entry] = _Flight(future)
+            flight = self._inflight[entry] = _Flight(future, (task, futures))
             future.add_done_callback(lambda _, entry=entry, flight=flight: self._done(entry, flight))
             future.add_done_callback(lambda _: _abandon_batch(task, futures))
 
@@ -244,11 +252,13 @@ class BatchingStore(WrapperStore):
                 future.add_done_callback(lambda f, task=task, items=items: _abandon(task, items))
 
 
-def _abandon_batch(task: asyncio.Task, futures: list[asyncio.Future]) -> None:
+def _abandon_batch(task: asyncio.Task, futures: list[asyncio.Future]) -> bool:
     """Cancel a batch's fetch (aborting its pending requests) once every value it was fetching
-    has landed or been given up by all its callers, and some were given up."""
+    has landed or been given up by all its callers, and some were given up. True if cancelled."""
     if not task.done() and all(f.done() for f in futures) and any(f.cancelled() for f in futures):
         task.cancel()
+        return True
+    return False
 
 
 def _settle(task: asyncio.Task, items) -> None:

@@ -213,6 +213,7 @@ class HttpStore(Store):
         except BaseException:  # a failure, or the reader left: nobody waits for the retries
             for task in retried:
                 task.cancel()
+            await asyncio.gather(*retried, return_exceptions=True)
             raise
         async with aclosing(completed(retried)) as done:
             async for item in done:
