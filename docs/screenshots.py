@@ -1,6 +1,6 @@
 """Regenerate the README's screenshots from the demo store: ``python docs/screenshots.py``.
 
-Serves the built site (dist/) and the sample store written by ``pyzarr_web.demo``, drives Chromium
+Serves the built site (dist/) and the sample store written by ``pyzarr_web.tools.demo``, drives Chromium
 through ``window.zarrExplorer`` like the browser tests do, and writes docs/screenshots/*.png.
 """
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from pyzarr_web.bench import CHROMIUM, CHROMIUM_ARGS
-from pyzarr_web.demo import STORE_NAME, write_sample_store
-from pyzarr_web.serve import DEFAULT_SITE, make_app, run_in_thread
+from pyzarr_web.tools.chromium import CHROMIUM, CHROMIUM_ARGS
+from pyzarr_web.tools.demo import STORE_NAME, write_sample_store
+from pyzarr_web.tools.serve import DEFAULT_SITE, make_app, run_in_thread
 
 OUT = Path(__file__).resolve().parent / "screenshots"
 

@@ -469,7 +469,7 @@ def write_pickle_store(path: Path, zarr_format: int, payload: bytes) -> Path:
 def served_cases(tmp_path_factory, name: str):
     """A new directory of case stores, served by our server: (directory, its URL); each case is a
     store below it, at <URL>/<case>."""
-    from pyzarr_web.serve import make_app, run_in_thread
+    from pyzarr_web.tools.serve import make_app, run_in_thread
 
     root = tmp_path_factory.mktemp(name) / "cases"
     root.mkdir()

@@ -1,11 +1,11 @@
 """Shared fixtures: the built site, an HTTP server for it (plus test stores), real Chromium.
 
 * ``site_dir``     the built ``dist/`` (fails, telling to run ``python build.py``, if missing)
-* ``http_server``  the project's server (``pyzarr_web.serve.make_app``) on a free loopback port,
+* ``http_server``  the project's server (``pyzarr_web.tools.serve.make_app``) on a free loopback port,
                    serving the site at ``/`` and directories registered with
                    ``http_server.add_store(path)`` at ``/data/<dirname>``
 * ``browser``      Playwright Chromium at /usr/bin/chromium (fails, never skips, when missing)
-* ``booted_harness(request, stores)``  the core harness (tests/browser_harness.py) in that Chromium
+* ``booted_harness(request, stores)``  the core harness (pyzarr_web/tools/harness/) in that Chromium
 * ``page``         a fresh context (cold cache) and page; every request to another origin is
                    aborted and recorded in ``page.external_requests``; console errors and page
                    errors are collected in ``page.console_errors`` (all messages in ``page.console``)
@@ -25,10 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from pyzarr_web.bench import CHROMIUM, CHROMIUM_ARGS
+from pyzarr_web.tools.chromium import CHROMIUM, CHROMIUM_ARGS
+from pyzarr_web.tools.paths import SITE
 
 REPO = Path(__file__).resolve().parent.parent
-SITE = REPO / "dist"
+
 BOOT_TIMEOUT_MS = 120_000
 
 
@@ -119,7 +120,7 @@ class _SiteServer:
     """ASGI app serving the site and a growing list of store directories."""
 
     def __init__(self, site: Path) -> None:
-        from pyzarr_web.serve import make_app
+        from pyzarr_web.tools.serve import make_app
 
         self._make_app = make_app
         self.site = site
@@ -146,7 +147,7 @@ class _SiteServer:
 
 @pytest.fixture(scope="session")
 def http_server(site_dir):
-    from pyzarr_web.serve import run_in_thread
+    from pyzarr_web.tools.serve import run_in_thread
 
     server = _SiteServer(site_dir)
     with run_in_thread(server) as base:
@@ -184,7 +185,9 @@ def browser():
 def open_page(browser, origin: str):
     """A fresh context (cold cache) and page that may talk only to ORIGIN: every other request is
     aborted and recorded in ``page.external_requests``; console errors go to ``page.console_errors``."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    # no service worker (web/sw.js): each test sees the site as a first visit does, and no test
+    # pays for keeping the site offline (tests/test_browser_offline.py tests that)
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, service_workers="block")
     page = context.new_page()
     page.set_default_timeout(BOOT_TIMEOUT_MS)
     page.external_requests = []
@@ -211,6 +214,17 @@ def open_page(browser, origin: str):
     return page
 
 
+def printed_until(proc, prefix: str) -> str:
+    """What a server command (serve, demo) printed up to its line starting with PREFIX: the URLs
+    to open. Fails with what it printed if it ends before."""
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith(prefix):
+            return "".join(lines)
+    pytest.fail(f"{proc.args} ended before printing {prefix!r}:\n" + "".join(lines))
+
+
 @contextlib.contextmanager
 def booted_explorer(browser, http_server, query: str = "", viewport: dict | None = None):
     """A page of its own with the explorer booted at ``/?QUERY`` (ready for zarrExplorer calls);
@@ -229,9 +243,9 @@ def booted_explorer(browser, http_server, query: str = "", viewport: dict | None
 
 @contextlib.contextmanager
 def booted_harness(request, stores: Path):
-    """tests/browser_harness.py's Harness serving STORES, booted in the session's Chromium (for
+    """pyzarr_web/tools/harness/'s Harness serving STORES, booted in the session's Chromium (for
     harness fixtures); fails, never skips, when it cannot run."""
-    from browser_harness import Harness, HarnessError
+    from pyzarr_web.tools.harness import Harness, HarnessError
 
     try:
         harness = Harness(stores)
@@ -252,12 +266,12 @@ def page(browser, http_server):
 
 @pytest.fixture(scope="session")
 def synthetic_server(site_dir):
-    """The built site at ``/`` and the procedural stores of pyzarr_web/synthetic.py on the same
+    """The built site at ``/`` and the procedural stores of pyzarr_web/tools/synthetic.py on the same
     origin (so ``booted_explorer(browser, synthetic_server, "store=/synthetic/ome.zarr")`` works):
     ``.url``, ``.store_url(name)``, ``.stores[name].array(path)[sel]`` (expected values),
     ``.stats(prefix)`` / ``.totals(prefix)`` / ``.reset()`` (requests and bytes per URL path)."""
-    from pyzarr_web.serve import make_app, run_in_thread
-    from pyzarr_web.synthetic import SyntheticServer
+    from pyzarr_web.tools.serve import make_app, run_in_thread
+    from pyzarr_web.tools.synthetic import SyntheticServer
 
     server = SyntheticServer(fallback=make_app(site_dir, []))
     with run_in_thread(server) as base:

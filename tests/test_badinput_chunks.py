@@ -37,9 +37,9 @@ from badinput import (
 )
 from click.testing import CliRunner
 
-from pyzarr_web.cli import main
 from pyzarr_web.core import BudgetError, CodecError, Hierarchy, StoreError, ZarrError, open_store
-from pyzarr_web.terminal import UNSAFE, safe
+from pyzarr_web.tools.cli import main
+from pyzarr_web.tools.terminal import UNSAFE, safe
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ async def read(src: str, path: str = "", selection=None):
 
 
 def cli(*args, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pyzarr_web.cli", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "pyzarr_web.tools.cli", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -2,7 +2,7 @@
 tree` / `cat`, in process) and, for a representative third, through the explorer page in Chromium.
 
 Stores are written by zarr-python here and served by :mod:`fault_server` (faults chosen by the
-URL), by our own server (``pyzarr_web.serve``) or read as directories. Every case asserts its
+URL), by our own server (``pyzarr_web.tools.serve``) or read as directories. Every case asserts its
 outcome: the exact data, or a clear error naming the URL/key (no traceback); no hang past the
 deadline; no request outside the store (the server's request log).
 """
@@ -23,11 +23,11 @@ import zarr
 from click.testing import CliRunner
 from fault_server import Case, FaultServer
 
-from pyzarr_web.cli import main
 from pyzarr_web.core.errors import StoreError
 from pyzarr_web.core.store import RangeRequest, SuffixRequest
 from pyzarr_web.core.stores import http
-from pyzarr_web.serve import make_app, run_in_thread
+from pyzarr_web.tools.cli import main
+from pyzarr_web.tools.serve import make_app, run_in_thread
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -400,7 +400,7 @@ OPEN_JS = """async ([url, path]) => {
 
 @pytest.fixture(scope="module")
 def explorer(browser, http_server, faults):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, service_workers="block")
     page = context.new_page()
     page.set_default_timeout(120_000)
     page.elsewhere = []

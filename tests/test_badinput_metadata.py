@@ -8,7 +8,7 @@ import pytest
 from badinput import META_CASES, apply, served_cases, write_base
 from click.testing import CliRunner
 
-from pyzarr_web.cli import main
+from pyzarr_web.tools.cli import main
 
 
 @pytest.fixture(scope="module")

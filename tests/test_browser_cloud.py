@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
+import subprocess
+import sys
 import threading
 from urllib.parse import quote
 
 import pytest
-from conftest import open_page
+from conftest import open_page, printed_until
 from s3_server import write_plain
 
 pytestmark = pytest.mark.browser
@@ -67,3 +70,29 @@ def test_bucket_without_cors_says_how_to_configure_it(browser, http_server, tmp_
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+def test_serve_prints_a_page_url_that_reads_an_s3_store(browser, site_dir, s3_server, tmp_path):
+    """`pyzarr-web serve s3://… --endpoint …` serves the site and prints the page URL that opens
+    the bucket's store, which the page then reads from the S3 server itself."""
+    proc = subprocess.Popen([sys.executable, "-m", "pyzarr_web.tools.cli", "serve", "s3://pub/plain.zarr",
+                             "--endpoint", s3_server.endpoint, "--port", "0", "--no-browser", "--site", str(site_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        text = printed_until(proc, "Press Ctrl-C")
+        assert "Read by the page from where they are" in text and "  s3://pub/plain.zarr\n" in text, text
+        url = next(ln.strip() for ln in text.splitlines() if "?store=s3://pub/plain.zarr" in ln)
+        page = open_page(browser, url.split("/?")[0])
+        page.route(f"{s3_server.endpoint}/**", lambda route: route.continue_())
+        try:
+            page.goto(url)
+            page.evaluate("() => window.zarrExplorer.ready")
+            state = page.evaluate("() => window.zarrExplorer.whenIdle().then(() => window.zarrExplorer.state())")
+            assert state["status"] == "idle" and state["kind"] == "group", state
+            assert state["store"] == f"s3://pub/plain.zarr?endpoint={quote(s3_server.endpoint, safe='')}"
+        finally:
+            page.context.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

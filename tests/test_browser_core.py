@@ -7,7 +7,7 @@ inner chunks, bigger multi-block chunks); the worker reads each selection throug
 (``open_store(URL)`` -> fetch), sends the result back as ``numpy.save`` bytes (never pickle) and
 it is compared here with zarr-python's ``arr[sel]`` in values, dtype and shape.
 
-Pyodide boots once per session (tests/browser_harness.py); every case reuses the page.
+Pyodide boots once per session (pyzarr_web/tools/harness/); every case reuses the page.
 Chromium missing -> the tests fail, they do not skip.
 """
 
@@ -20,9 +20,10 @@ import numpy as np
 import pytest
 import test_core_conformance as conf
 import zarr
-from browser_harness import Harness, dtype_name, ideal_shard_reads, sel_to_json, unpack
 from conftest import booted_harness
 from zarr.codecs import BloscCodec, BytesCodec, GzipCodec, ShardingCodec, ZstdCodec
+
+from pyzarr_web.tools.harness import Harness, dtype_name, ideal_shard_reads, sel_to_json, unpack
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 def _page_server(html: str):
     """A server of one HTML page (at /) on an origin of its own."""
-    from pyzarr_web.serve import run_in_thread
+    from pyzarr_web.tools.serve import run_in_thread
 
     async def page(_request):
         return HTMLResponse(html)

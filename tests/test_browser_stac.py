@@ -5,6 +5,7 @@ leads to the item. Two stores linked by their group attributes are crossed by th
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
@@ -34,6 +35,21 @@ def wait_for_store(page, url: str) -> dict:
     page.wait_for_function("url => { const s = window.zarrExplorer.state(); "
                            "return s.store === url && s.status === 'idle' }", arg=url)
     return state(page)
+
+
+def link_button(page, name: str):
+    """The link button NAME once it is on the page; if it does not come, say what the page shows
+    (state and a screenshot in test-output/), not only that a locator timed out."""
+    button = page.get_by_role("button", name=name)
+    try:
+        button.wait_for(timeout=30_000)
+    except Exception as exc:
+        shot = Path("test-output/screenshots") / f"missing-link-{name.split(':')[0].strip('↓↑⤒ ')}.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot))
+        buttons = page.get_by_role("button").all_text_contents()
+        raise AssertionError(f"no button {name!r}; buttons {buttons}; state {state(page)}; see {shot}") from exc
+    return button
 
 
 def test_catalog_walk_to_the_zarr_asset_and_back(browser, http_server, served):
@@ -68,18 +84,18 @@ def test_group_links_cross_between_two_stores(browser, http_server, served):
     parent, child = f"{base}/{paths['parent']}", f"{base}/{paths['child']}"
     with booted_explorer(browser, http_server, f"store={quote(parent, safe='')}") as page:
         page.evaluate("() => window.zarrExplorer.whenIdle()")
-        page.get_by_role("button", name=f"↓ Item: {HOSTILE}").wait_for()  # a title is text, never markup
+        link_button(page, f"↓ Item: {HOSTILE}")  # a title is text, never markup
         page.evaluate("() => window.zarrExplorer.whenIdle()")  # the buttons of the settled view
         assert page.evaluate("() => window.__pwned") is None
-        page.get_by_role("button", name="↓ Child: The child").click()
+        link_button(page, "↓ Child: The child").click()
         wait_for_store(page, child)
-        page.get_by_role("button", name="↑ Parent: parent.zarr").wait_for()
+        link_button(page, "↑ Parent: parent.zarr")
         page.evaluate("() => window.zarrExplorer.whenIdle()")
         got = page.evaluate("() => window.zarrExplorer.select('other')")
         assert got["shape"] == [10] and got["view"]["max"] == float(OTHER.max())
         assert got["view"]["mean"] == pytest.approx(float(OTHER.mean()))
         page.evaluate("() => window.zarrExplorer.select('')")
-        page.get_by_role("button", name="⤒ Root: Root").click()
+        link_button(page, "⤒ Root: Root").click()
         wait_for_store(page, parent)
         np.testing.assert_equal(state(page)["path"], "")
 

@@ -1,4 +1,4 @@
-"""Deep zoom at scale in real Chromium, on the procedural stores (pyzarr_web/synthetic.py): a
+"""Deep zoom at scale in real Chromium, on the procedural stores (pyzarr_web/tools/synthetic.py): a
 1 Tpx OME-NGFF 0.5 sharded pyramid, a global GeoZarr pyramid and a 1 Tpx single-level array.
 What the page shows equals the stores' formula at the level shown, and what it reads (counted by
 the server) is the chunks in view."""

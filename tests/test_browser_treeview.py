@@ -211,9 +211,11 @@ def test_keyboard_navigation(served):
 
 
 def expect_attr(page, path, name, value):
+    """Python's change reaches the page through the server's websocket: on a loaded machine that
+    can take longer than Playwright's default 5 s."""
     from playwright.sync_api import expect
 
-    expect(row(page, path)).to_have_attribute(name, value)
+    expect(row(page, path)).to_have_attribute(name, value, timeout=30_000)
 
 
 def test_filter_shows_matches_with_their_ancestors(served):

@@ -19,21 +19,20 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 import xarray as xr
-from browser_harness import unpack
 from conftest import booted_explorer, booted_harness
 from icechunk_fixtures import read_with_icechunk, write_repo, write_virtual_file
 from kerchunk_fixtures import (
     NFILES,
     TIMES,
-    ideal_requests,
     multi_refs,
     single_refs,
-    touched_ranges,
     write_hdf5,
     write_json,
     write_netcdf,
     write_parquet,
 )
+
+from pyzarr_web.tools.harness import ideal_requests, touched_ranges, unpack
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pyzarr_web import build
+from pyzarr_web.tools import build
 
 REPO = Path(__file__).resolve().parent.parent
 HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -11,8 +11,8 @@ import pytest
 import zarr
 from click.testing import CliRunner
 
-from pyzarr_web.cli import main
-from pyzarr_web.serve import make_app, run_in_thread
+from pyzarr_web.tools.cli import main
+from pyzarr_web.tools.serve import make_app, run_in_thread
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner
 from s3_server import WIDE_KEYS, env_for, write_plain
 
-from pyzarr_web.cli import main
 from pyzarr_web.core import Hierarchy, StoreError, open_store, wrap
 from pyzarr_web.core.stores.cloud import Bucket, locate, public_https_url, with_endpoint
 from pyzarr_web.core.stores.http import HttpStore
 from pyzarr_web.core.stores.http_httpx import fetch
 from pyzarr_web.core.stores.listing import MAX_PAGES, list_bucket, list_html
+from pyzarr_web.tools.cli import main
 
 
 def run(server, *args, env=None):

@@ -20,7 +20,6 @@ from click.testing import CliRunner
 from ome_zarr import format as ome_format
 from ome_zarr import writer as ome_writer
 
-from pyzarr_web.cli import main
 from pyzarr_web.core import Hierarchy, open_store
 from pyzarr_web.core.conventions import (
     grid_mapping_name,
@@ -31,6 +30,7 @@ from pyzarr_web.core.conventions import (
 )
 from pyzarr_web.core.conventions.fields import MAX_PROBLEMS
 from pyzarr_web.core.discovery import multiscale_levels
+from pyzarr_web.tools.cli import main
 
 CHANNELS = [{"label": "DAPI", "color": "0000FF", "active": True,
              "window": {"min": 0, "max": 65535, "start": 10, "end": 1000}},

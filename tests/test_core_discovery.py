@@ -17,7 +17,7 @@ from pyzarr_web.core.discovery import array_references, group_references, resolv
 from pyzarr_web.core.hierarchy import MAX_PROBES, MAX_ROUNDS
 from pyzarr_web.core.store import WrapperStore
 from pyzarr_web.core.stores.memory import MemoryStore
-from pyzarr_web.serve import make_app, run_in_thread
+from pyzarr_web.tools.serve import make_app, run_in_thread
 
 OME_05 = {"ome": {"version": "0.5", "multiscales": [{
     "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}],

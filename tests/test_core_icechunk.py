@@ -11,15 +11,15 @@ import shutil
 
 import numpy as np
 import pytest
-from browser_harness import RequestLog
 from click.testing import CliRunner
 from icechunk_fixtures import read_with_icechunk, write_repo, write_virtual_file
 
-from pyzarr_web.cli import main
 from pyzarr_web.core import Hierarchy, MetadataError, StoreError, open_store, parse_source
 from pyzarr_web.core.codecs.backends import get_backend
 from pyzarr_web.core.stores.icechunk import HEADER_BYTES, IcechunkStore, encode_id
-from pyzarr_web.serve import make_app, run_in_thread
+from pyzarr_web.tools.cli import main
+from pyzarr_web.tools.harness import RequestLog
+from pyzarr_web.tools.serve import make_app, run_in_thread
 
 DEADLINE = 30
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_harness import RequestLog
 
 from pyzarr_web.core import Hierarchy, MetadataError, StoreError, base_store, open_store
 from pyzarr_web.core.stores.icechunk import HEADER_BYTES
-from pyzarr_web.serve import make_app, run_in_thread
+from pyzarr_web.tools.harness import RequestLog
+from pyzarr_web.tools.serve import make_app, run_in_thread
 
 DATA = Path(__file__).parent / "data" / "icechunk-v2"
 HISTORY = json.loads((DATA / "history.json").read_text())

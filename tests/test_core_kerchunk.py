@@ -14,16 +14,12 @@ import sys
 import numpy as np
 import pytest
 import xarray as xr
-from browser_harness import RequestLog
 from kerchunk_fixtures import (
     NFILES,
     SHAPE,
     TIMES,
-    chunk_refs,
-    ideal_requests,
     multi_refs,
     single_refs,
-    touched_ranges,
     write_hdf5,
     write_json,
     write_netcdf,
@@ -36,7 +32,8 @@ from pyzarr_web.core.stores.cloud import public_https_url
 from pyzarr_web.core.stores.kerchunk import parse_references
 from pyzarr_web.core.stores.kerchunk_templates import render
 from pyzarr_web.core.wrappers import BatchingStore
-from pyzarr_web.serve import make_app, run_in_thread
+from pyzarr_web.tools.harness import RequestLog, chunk_refs, ideal_requests, touched_ranges
+from pyzarr_web.tools.serve import make_app, run_in_thread
 
 #: a read may not hang: every one here finishes well within this
 DEADLINE = 30
@@ -366,7 +363,7 @@ async def test_batching_gathers_concurrent_ranges_per_key():
 def test_cli_tree_and_cat(data, served, tmp_path):
     from click.testing import CliRunner
 
-    from pyzarr_web.cli import main
+    from pyzarr_web.tools.cli import main
 
     root, names, _ = data
     base, _ = served

@@ -9,7 +9,6 @@ import warnings
 import numpy as np
 import pytest
 import zarr
-from browser_harness import merged_runs
 from zarr.codecs import BytesCodec, ShardingCodec, ZstdCodec
 
 from pyzarr_web.core import Hierarchy, RangeRequest, SuffixRequest, wrap
@@ -17,7 +16,8 @@ from pyzarr_web.core.store import WrapperStore
 from pyzarr_web.core.stores.http import HttpStore
 from pyzarr_web.core.stores.http_httpx import fetch
 from pyzarr_web.core.stores.local import LocalStore
-from pyzarr_web.serve import make_app, run_in_thread
+from pyzarr_web.tools.harness import merged_runs
+from pyzarr_web.tools.serve import make_app, run_in_thread
 
 SHAPE, SHARD, INNER = (16, 16), (8, 8), (2, 2)
 INDEX_BYTES = 16 * 16 + 4  # 4x4 inner chunks of (offset, nbytes) + crc32c

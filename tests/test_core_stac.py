@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from stac_fixtures import CUBE, HOSTILE, OTHER, write_catalog
 
-from pyzarr_web.cli import main
 from pyzarr_web.core import Hierarchy, MetadataError, StoreError, open_store
 from pyzarr_web.core.catalogs import is_catalog, reader_for
 from pyzarr_web.core.links import MAX_STAC_BYTES, inner_path, node_links, parse_stac, resolve_href
-from pyzarr_web.serve import make_app, run_in_thread
+from pyzarr_web.tools.cli import main
+from pyzarr_web.tools.serve import make_app, run_in_thread
 
 BASE = "https://example.org/cat/catalog.json"
 

@@ -17,7 +17,7 @@ from pyzarr_web.core import Hierarchy, open_store, raw_store, wrap
 from pyzarr_web.core.array import METADATA_KEYS
 from pyzarr_web.core.store import WrapperStore
 from pyzarr_web.core.stores.memory import MemoryStore
-from pyzarr_web.serve import make_app, run_in_thread
+from pyzarr_web.tools.serve import make_app, run_in_thread
 
 
 def _chunk_files(array_dir) -> dict[str, int]:

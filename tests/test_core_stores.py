@@ -19,7 +19,7 @@ from pyzarr_web.core.stores.local import LocalStore
 from pyzarr_web.core.stores.memory import MemoryStore
 from pyzarr_web.core.stores.zip import ZipStore
 from pyzarr_web.core.wrappers import CachedStore, CoalescingStore, LimitedStore
-from pyzarr_web.serve import make_app, run_in_thread
+from pyzarr_web.tools.serve import make_app, run_in_thread
 
 VALUE = bytes(range(256)) * 4
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import zarr
 
-from pyzarr_web import demo
-from pyzarr_web.demo import SAMPLE_NODES, is_sample_store, write_sample_store
-from pyzarr_web.serve import make_app, run_in_thread
+from pyzarr_web.tools import demo
+from pyzarr_web.tools.demo import SAMPLE_NODES, is_sample_store, write_sample_store
+from pyzarr_web.tools.serve import make_app, run_in_thread
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ def test_served_over_http(store):
 
 def test_run_demo_writes_then_serves(tmp_path, monkeypatch, capsys):
     calls = []
-    monkeypatch.setattr("pyzarr_web.serve.serve", lambda *a, **k: calls.append((a, k)))
+    monkeypatch.setattr("pyzarr_web.tools.serve.serve", lambda *a, **k: calls.append((a, k)))
     demo.run_demo(tmp_path / "demo-data", host="127.0.0.1", port=0, open_browser=False)
     store = tmp_path / "demo-data" / "sample.zarr"
     assert is_sample_store(store)

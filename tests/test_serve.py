@@ -1,4 +1,4 @@
-"""pyzarr_web.serve over real HTTP (uvicorn on loopback)."""
+"""pyzarr_web.tools.serve over real HTTP (uvicorn on loopback)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import click
 import httpx
 import pytest
 
-from pyzarr_web.serve import _store_urls, make_app, run_in_thread, serve, site_cache_control, store_mounts
+from pyzarr_web.tools.serve import _store_urls, make_app, run_in_thread, serve, site_cache_control, store_mounts
 
 BLOB = bytes(range(256)) * 20  # 5120 bytes, every offset distinguishable mod 256
 SECRET = b"TOP-SECRET-outside-the-served-roots"
@@ -484,7 +484,7 @@ def test_serve_command_prints_real_urls_opens_browser_and_stops_on_ctrl_c(tree, 
     fake_browser.write_text(f"import sys, pathlib; pathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
     env = {**os.environ, "BROWSER": f"{sys.executable} {fake_browser} %s", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pyzarr_web.cli", "serve", str(tree["store"]), str(tree["twin"]),
+        [sys.executable, "-m", "pyzarr_web.tools.cli", "serve", str(tree["store"]), str(tree["twin"]),
          str(tree["store"].parent), "--port", "0", "--site", str(tree["site"])],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )

@@ -1,4 +1,4 @@
-"""The procedural stores (pyzarr_web/synthetic.py) are real Zarr: zarr-python and our reader get
+"""The procedural stores (pyzarr_web/tools/synthetic.py) are real Zarr: zarr-python and our reader get
 exactly the formula's values over HTTP, the conventions parser recognises both pyramids, the
 server answers Range like a static file server, and nothing big is ever materialised."""
 
@@ -14,8 +14,8 @@ import zarr
 
 from pyzarr_web.core import Hierarchy, open_store
 from pyzarr_web.core.conventions import read_level_metadata, read_multiscale
-from pyzarr_web.serve import run_in_thread
-from pyzarr_web.synthetic import (
+from pyzarr_web.tools.serve import run_in_thread
+from pyzarr_web.tools.synthetic import (
     EXTRA_STEP,
     GEO_SCALE,
     SyntheticServer,

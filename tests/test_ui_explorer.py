@@ -126,6 +126,18 @@ async def test_a_new_read_cancels_the_previous_one(cube_store):
     assert first_load.cancelled() and explorer.loader.current is not first_load
 
 
+async def test_a_node_chosen_while_the_store_opens_is_shown(cube_store):
+    """A selection that cancels the store's opening (a click or an API call right after the page
+    starts) opens the store again for it, rather than leaving a view with no store."""
+    path, data = cube_store
+    explorer = create_explorer(f"?store={path}")
+    await asyncio.sleep(0)  # the opening has started
+    explorer.select("grp/cube")
+    await settle(explorer)
+    assert explorer.status == "idle" and explorer.state()["shape"] == [5, 40, 30]
+    assert explorer.view_summary["mean"] == pytest.approx(float(np.nanmean(data[0].astype("f8"))))
+
+
 async def test_api_calls_answer_with_the_settled_state_and_report_urls(cube_store):
     from pyzarr_web.ui import api
 
@@ -175,7 +187,7 @@ async def test_info_shows_stored_size_and_compression_ratio(cube_store):
 
 
 async def test_without_consolidated_metadata_the_url_path_is_found(tmp_path):
-    from pyzarr_web.serve import make_app, run_in_thread
+    from pyzarr_web.tools.serve import make_app, run_in_thread
 
     store = tmp_path / "plain.zarr"
     root = zarr.open_group(store, mode="w", zarr_format=3)

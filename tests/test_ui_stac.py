@@ -53,14 +53,14 @@ async def test_catalog_walk_opens_the_zarr_asset_and_comes_back(fixtures):
     explorer.tree.selected = "c0/c0/a0"
     await settle(explorer)
     assert explorer.viewer.store == str(root / paths["cube"]) and explorer.status == "idle"
-    assert explorer.back_links.visible
+    assert explorer.back_links.objects
     explorer.select("temperature")
     await settle(explorer)
     assert explorer.view_summary["max"] == float(CUBE.max()) and explorer.view_summary["shape"] == [6, 8]
     explorer.back_links.objects[0].clicks += 1
     await settle(explorer)
     assert explorer.viewer.store == str(root / paths["catalog"]) and explorer.viewer.path == "c0/c0"
-    assert "c0/c0/a0" in names(explorer) and not explorer.back_links.visible
+    assert "c0/c0/a0" in names(explorer) and not explorer.back_links.objects
 
 
 async def test_a_catalog_path_in_the_url_is_read_down_to_it(fixtures):
@@ -87,7 +87,7 @@ async def test_group_links_open_the_other_store(fixtures):
     assert [b.label for b in explorer.store_links.objects] == ["↑ Parent: parent.zarr", "⤒ Root: Root"]
     explorer.select("other")
     await settle(explorer)
-    assert explorer.view_summary["max"] == float(OTHER.max()) and not explorer.store_links.visible
+    assert explorer.view_summary["max"] == float(OTHER.max()) and not explorer.store_links.objects
     np.testing.assert_equal(explorer._plane, OTHER)
 
 

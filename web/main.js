@@ -495,9 +495,11 @@
     return ready;
   }
 
-  // theme=auto follows the browser: the worker is told which one it is (Panel styles at startup)
+  // theme=auto follows the browser: the worker is told which one it is (Panel styles at startup).
+  // A bundle (`pyzarr-web bundle`) opens its own store when the URL names none.
   function withPreferences(search) {
     const params = new URLSearchParams(search);
+    if (manifest.default_store && !params.has("store")) params.set("store", manifest.default_store);
     const dark = params.get("theme") === "dark" ||
       (params.get("theme") === "auto" && window.matchMedia("(prefers-color-scheme: dark)").matches);
     document.documentElement.dataset.theme = dark ? "dark" : "light";
@@ -532,5 +534,15 @@
     });
   })();
 
+  // ------------------------------------------------------------------ offline (web/sw.js)
+  // Once the app runs, a service worker keeps the site (and a bundle's store) for the next
+  // visit, which then starts from the kept copy, with or without the network. Not from file://.
+  function keepForOffline() {
+    if (!("serviceWorker" in navigator) || !/^https?:$/.test(window.location.protocol)) return;
+    navigator.serviceWorker.register(new URL("sw.js", base))
+      .catch((err) => console.warn("pyzarr-web: the site is not kept for offline use:", err.message || err));
+  }
+
   startWorker(withPreferences(window.location.search));
+  ready.then(keepForOffline, () => {});
 })();

@@ -35,6 +35,7 @@ const errorText = (err) => (err && err.message ? err.message : String(err));
 
 // ------------------------------------------------------------------------------- boot
 async function start({ manifest, base, search }) {
+  self.pyzarrPageBase = base; // stores named relative to the page resolve against it (core/sources.py)
   const booted = await bootPython({
     manifest, base, progress: report, mark,
     onFatal: (err) => post({ type: "fatal", message: errorText(err) }),

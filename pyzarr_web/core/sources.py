@@ -89,11 +89,12 @@ def parse_source(text: str, **options) -> Source:
 
 
 def _page_url(location: str) -> str:
-    """A URL relative to the page as the absolute URL fetch would use, so that targets relative
-    to a reference file resolve against it."""
+    """A URL relative to the page as an absolute URL (so that targets relative to a reference file
+    resolve against it): against the page's folder, which the worker is told (``pyzarrPageBase``),
+    not the worker script's own URL, which a bare fetch would use."""
     import js  # type: ignore[import-not-found]
 
-    return urljoin(str(js.self.location.href), location)
+    return urljoin(str(getattr(js.self, "pyzarrPageBase", None) or js.self.location.href), location)
 
 
 def _fragment_options(text: str, fragment: str) -> dict:
@@ -161,7 +162,7 @@ def _plain_store(source: str, cloud: dict | None = None) -> Store:
     if os.path.isfile(source) and source.lower().endswith(".zip"):
         return ZipStore(source)
     if IN_BROWSER:
-        return HttpStore(source, _transport())
+        return HttpStore(_page_url(source), _transport())
     raise StoreError(f"{source}: not an http(s) URL, an existing directory or a .zip file")
 
 

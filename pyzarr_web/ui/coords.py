@@ -100,23 +100,31 @@ class Axis:
             return self.values.astype(np.float64)
         return None
 
-    def extent(self, start: int, stop: int, step: int) -> tuple[float, float, bool] | None:
-        """(low edge, width, ascending) of the samples start:stop:step on a regular coordinate axis.
-
-        None when the coordinate is missing or not evenly spaced, so the axis falls back to indices.
-        """
+    def spacing(self, start: int = 0, stop: int | None = None) -> float | None:
+        """The signed step between the coordinates start:stop when they are evenly spaced (finite,
+        strictly monotonic, every step within 0.1 % of the first): then the axis is drawn in
+        coordinates, else in indices (None)."""
         values = self.numeric_values()
         if values is None:
             return None
         values = values[start:stop]
         if values.size < 2 or not np.all(np.isfinite(values)):
             return None
-        spacing = np.diff(values)
-        if not (np.all(spacing > 0) or np.all(spacing < 0)) or not np.allclose(spacing, spacing[0], rtol=1e-3):
+        steps = np.diff(values)
+        if not (np.all(steps > 0) or np.all(steps < 0)) or not np.allclose(steps, steps[0], rtol=1e-3):
             return None
-        pitch = abs(float(spacing[0]))
+        return float(steps[0])
+
+    def extent(self, start: int, stop: int, step: int) -> tuple[float, float, bool] | None:
+        """(low edge, width, ascending) of the samples start:stop:step on a regular coordinate axis;
+        None when it is not one (see :meth:`spacing`)."""
+        spacing = self.spacing(start, stop)
+        if spacing is None:
+            return None
+        values = self.numeric_values()[start:stop]
+        pitch = abs(spacing)
         samples = len(range(0, values.size, step))
-        return float(values.min()) - pitch / 2, samples * step * pitch, bool(spacing[0] > 0)
+        return float(values.min()) - pitch / 2, samples * step * pitch, spacing > 0
 
 
 def dimension_names(arr) -> list[str]:

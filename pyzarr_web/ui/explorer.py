@@ -195,8 +195,8 @@ class Explorer(param.Parameterized):
         self.sidebar_toggle = pn.widgets.Toggle(label="☰ Tree", value=True, width=80)
         self.tree = TreeView(height=480, sizing_mode="stretch_width")
         self.tree_error = _text_pane()
-        self.back_links = LinkButtons(self._back_to_catalog, visible=False)  # the STAC catalog a store came from
-        self.store_links = LinkButtons(self._follow_link, visible=False)  # a group's links to other nodes
+        self.back_links = LinkButtons(self._back_to_catalog)  # the STAC catalog a store came from
+        self.store_links = LinkButtons(self._follow_link)  # a group's links to other nodes
         # an Icechunk repository's branches, tags and snapshots (its history, newest first)
         self.version_select = pn.widgets.Select(label="Version", options={}, sizing_mode="stretch_width",
                                                 visible=False)
@@ -383,6 +383,13 @@ class Explorer(param.Parameterized):
 
     async def _open_store(self, url: str) -> None:
         self._store_open = url, self.viewer.ref
+        try:
+            await self._read_store(url)
+        except asyncio.CancelledError:  # another view change came first: open it again for that one
+            self._store_open = None
+            raise
+
+    async def _read_store(self, url: str) -> None:
         self.url_input.value = url
         self._hierarchy, self._node, self._array, self._pyramid = None, None, None, None
         self.loader.forget()

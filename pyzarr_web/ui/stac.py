@@ -118,7 +118,9 @@ class StacTree:
 
 
 class LinkButtons(pn.Column):
-    """One button per link (label: text), calling ``on_open(url)`` when pressed."""
+    """One button per link (label: text), calling ``on_open(url)`` when pressed. Empty, it takes no
+    room; it is never hidden, so the page has one change to apply (its children), not two that
+    could arrive in either order."""
 
     def __init__(self, on_open: Callable[[str], object], **params) -> None:
         super().__init__(sizing_mode="stretch_width", **params)
@@ -136,7 +138,6 @@ class LinkButtons(pn.Column):
             button.on_click(lambda _event, url=url: self._on_open(url))
             buttons.append(button)
         self.objects = buttons
-        self.visible = bool(buttons)
 
 
 def link_label(link: Link) -> str:

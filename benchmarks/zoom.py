@@ -1,7 +1,7 @@
-"""Deep-zoom benchmark: ``python -m pyzarr_web.bench zoom [--runs N] [--steps N] [--site DIST]``.
+"""Deep-zoom benchmark: ``python -m benchmarks zoom [--runs N] [--steps N] [--site DIST]``.
 
 The built site runs in Chromium (1440×900) against the procedural stores of
-:mod:`pyzarr_web.synthetic`, served with the site on one origin, and this measures, for the 1 Tpx
+:mod:`pyzarr_web.tools.synthetic`, served with the site on one origin, and this measures, for the 1 Tpx
 OME-NGFF pyramid (``/synthetic/ome.zarr``) and the huge single-level array (``huge.zarr``):
 
 * open → first image: ``zarrExplorer.open(url)`` until it resolves (the view is sharp), median
@@ -26,7 +26,7 @@ import math
 import statistics
 from pathlib import Path
 
-from .synthetic import SyntheticArray, SyntheticServer, SyntheticStore
+from pyzarr_web.tools.synthetic import SyntheticArray, SyntheticServer, SyntheticStore
 
 #: await a zarrExplorer call in the page and time it there (no driver round trips in the figure)
 _TIMED_CALL = """async ([method, args]) => {
@@ -234,8 +234,8 @@ def _summary(rows: list[dict]) -> dict:
 def zoom(runs: int = 3, steps: int = 10, site: Path | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from pyzarr_web.bench import CHROMIUM, CHROMIUM_ARGS
-    from pyzarr_web.serve import DEFAULT_SITE, make_app, run_in_thread
+    from pyzarr_web.tools.chromium import CHROMIUM, CHROMIUM_ARGS
+    from pyzarr_web.tools.serve import DEFAULT_SITE, make_app, run_in_thread
 
     site = Path(site or DEFAULT_SITE).resolve()
     if not (site / "index.html").is_file():
@@ -264,7 +264,7 @@ def zoom(runs: int = 3, steps: int = 10, site: Path | None = None) -> dict:
 
 def _report(results: dict, runs: int) -> None:
     small = _median(results["small.zarr"]["open_ms"])
-    print("pyzarr-web deep zoom, Chromium 1440×900, procedural stores over HTTP (pyzarr_web/synthetic.py)")
+    print("pyzarr-web deep zoom, Chromium 1440×900, procedural stores over HTTP (pyzarr_web/tools/synthetic.py)")
     print(f"  open → first image, 1 Mpx array (small.zarr, 1024² uint16): {small:.0f} ms (median of {runs})")
     names = {"ome.zarr": "1 Tpx OME-NGFF 0.5 pyramid (2^20² uint16, 11 levels, 1024² shards of 256² chunks)",
              "huge.zarr": "huge single-level array (2^20² uint16, 512² zstd chunks)"}

@@ -1,11 +1,11 @@
 """Drive the pyzarr-web core inside Pyodide in real Chromium, as the product runs it.
 
-``Harness`` serves the built site (``dist/``) plus ``tests/harness/`` (a page and a module Web
-Worker) and a directory of Zarr stores with the project's own server (``pyzarr_web.serve``: HTTP
+``Harness`` serves the built site (``dist/``) plus ``pyzarr_web/tools/harness/`` (a page and a module Web
+Worker) and a directory of Zarr stores with the project's own server (``pyzarr_web.tools.serve``: HTTP
 Range, CORS, MIME types), all on one origin::
 
     /                  the built site: Pyodide runtime, package archives, manifest.json
-    /data/harness/     tests/harness/index.html, harness.js, worker.js
+    /data/harness/     pyzarr_web/tools/harness/index.html, harness.js, worker.js
     /data/stores/...   STORES_ROOT (stores may be written into it at any time), served with
                        Cache-Control: no-store so every read reaches the server and is counted
 
@@ -17,7 +17,7 @@ never pickle.
 
 Every request the server answers is recorded (``Harness.log``) for request accounting.
 
-Used by tests/test_browser_core.py and ``python -m pyzarr_web.bench_decode``.
+Used by tests/test_browser_core.py and ``python -m benchmarks.decode``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import base64
 import contextlib
 import io
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -35,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pyzarr_web.bench import CHROMIUM, CHROMIUM_ARGS
+from pyzarr_web.tools.chromium import CHROMIUM, CHROMIUM_ARGS
+from pyzarr_web.tools.paths import SITE
 
 
 def merged_runs(entries) -> list[tuple[int, int]]:
@@ -51,10 +51,46 @@ def merged_runs(entries) -> list[tuple[int, int]]:
     return [(o, n) for o, n in runs]
 
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-#: The built site under test; $PYZARR_WEB_SITE points elsewhere (e.g. a private build).
-SITE = Path(os.environ.get("PYZARR_WEB_SITE") or REPO_ROOT / "dist")
-HARNESS_DIR = Path(__file__).resolve().parent / "harness"
+def chunk_refs(refs: dict, variable: str) -> dict[str, list]:
+    """The [url, offset, length] references of VARIABLE's chunks."""
+    return {k: v for k, v in refs["refs"].items()
+            if k.startswith(variable + "/") and isinstance(v, list) and len(v) == 3}
+
+
+def touched_ranges(refs: dict, array: str, shape, chunks, region: tuple) -> list[tuple[str, int, int]]:
+    """(url, offset, length) of the chunks of ARRAY (SHAPE, CHUNKS) that REGION (basic
+    indexing: slices, steps included, and ints) touches."""
+    wanted = [{i // c for i in (range(n)[s] if isinstance(s, slice) else [s])}
+              for n, c, s in zip(shape, chunks, region)]
+    ranges = []
+    for key, (url, offset, length) in chunk_refs(refs, array).items():
+        coords = [int(c) for c in key.split("/")[1].split(".")]
+        if all(i in w for i, w in zip(coords, wanted)):
+            ranges.append((url, offset, length))
+    return ranges
+
+
+def ideal_requests(ranges: list[tuple[str, int, int]]) -> tuple[int, int]:
+    """(requests, bytes) of fetching RANGES (url, offset, length): back-to-back or overlapping
+    ranges of one file merged."""
+    requests = total = 0
+    by_url: dict[str, list[tuple[int, int]]] = {}
+    for url, o, n in ranges:
+        by_url.setdefault(url, []).append((o, o + n))
+    for spans in by_url.values():
+        end = None
+        for s, e in sorted(set(spans)):
+            if end is None or s > end:
+                requests += 1
+                total += e - s
+                end = e
+            elif e > end:
+                total += e - end
+                end = e
+    return requests, total
+
+
+HARNESS_DIR = Path(__file__).resolve().parent
 
 
 class HarnessError(RuntimeError):
@@ -237,7 +273,7 @@ class Harness:
     def running(self, browser=None) -> Iterator[Harness]:
         """Serve, open the page and boot Python; BROWSER is a Playwright Browser to use (e.g.
         tests/conftest.py's), else Chromium is launched here and closed on exit."""
-        from pyzarr_web.serve import make_app, run_in_thread
+        from pyzarr_web.tools.serve import make_app, run_in_thread
 
         if browser is None and not Path(CHROMIUM).exists():
             raise HarnessError(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")

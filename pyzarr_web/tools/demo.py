@@ -225,7 +225,7 @@ def write_sample_store(path: Path) -> Path:
             "description": "Monthly means for 2000-2001 on a 2-degree grid: latitude gradient, "
                            "cartoon continents with stronger seasons, travelling waves.",
             "Conventions": "CF-1.10",
-            "source": "computed by pyzarr_web.demo.climate_fields",
+            "source": "computed by pyzarr_web.tools.demo.climate_fields",
         })
         climate.create_array("time", data=fields["time"], chunks=(24,), compressors=gzip, dimension_names=["time"],
                              attributes={"units": "days since 2000-01-01", "calendar": "proleptic_gregorian",
@@ -289,7 +289,7 @@ def run_demo(data_dir: Path, host: str = "127.0.0.1", port: int = 8000, open_bro
     """Write ``data_dir/sample.zarr`` if absent, build the site if absent, serve both until Ctrl-C."""
     import click
 
-    from pyzarr_web import serve as server
+    from pyzarr_web.tools import serve as server
 
     store = Path(data_dir) / STORE_NAME
     if is_sample_store(store):

@@ -37,10 +37,12 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
-REPO = Path(__file__).resolve().parent.parent
-LOCK_PATH = REPO / "web" / "bundle.lock.json"
-CACHE = REPO / ".cache" / "bundle"
-DEFAULT_OUT = REPO / "dist"
+from pyzarr_web import __version__
+from pyzarr_web.tools.paths import BUILD_OUT, CACHE, PACKAGE, SOURCES
+
+LOCK_PATH = SOURCES / "web" / "bundle.lock.json"
+#: Parts of the package the page never imports: left out of its archive.
+NOT_IN_PAGE = ("tools", "site", "site_sources")
 
 PYODIDE_VERSION = "0.29.0"
 PY_TAG = "3.13"
@@ -307,7 +309,7 @@ def ensure_input(entry: dict, entries: dict[str, dict]) -> Path:
     for other in _download_dir().glob(f"*/{entry['filename']}"):
         actual = sha256_file(other)
         if actual != entry["sha256"]:
-            raise _mismatch(entry, actual, f"the cached file {other.relative_to(REPO)}")
+            raise _mismatch(entry, actual, f"the cached file {other}")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         got = _fetch_raw(entry, entries, path.parent, filename=entry["filename"])
@@ -489,24 +491,18 @@ def _stage_stdlib(core: Path, npm_sha: str) -> Path:
 
 def _stage_own_package() -> Path:
     """Our package, from the working tree, as a staged tree with a minimal dist-info."""
-    from importlib.metadata import version as _v
-
     # one staging tree per checkout: worktrees may share the download cache and build at once
-    checkout = hashlib.sha256(str(REPO).encode()).hexdigest()[:12]
+    checkout = hashlib.sha256(str(PACKAGE).encode()).hexdigest()[:12]
     dest = CACHE / "stage" / f"pyzarr_web-worktree-{checkout}"
     shutil.rmtree(dest, ignore_errors=True)
-    src = REPO / "pyzarr_web"
-    for p in sorted(src.rglob("*")):
-        rel = p.relative_to(REPO)
-        if p.is_dir() or "__pycache__" in rel.parts or p.suffix in (".pyc", ".pyo"):
+    for p in sorted(PACKAGE.rglob("*")):
+        rel = p.relative_to(PACKAGE.parent)
+        if p.is_dir() or "__pycache__" in rel.parts or p.suffix in (".pyc", ".pyo") or rel.parts[1] in NOT_IN_PAGE:
             continue
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(p, target)
-    try:
-        ver = _v("pyzarr-web")
-    except Exception:
-        ver = "0+unknown"
+    ver = __version__
     di = dest / f"pyzarr_web-{ver}.dist-info"
     di.mkdir()
     (di / "METADATA").write_text(f"Metadata-Version: 2.1\nName: pyzarr-web\nVersion: {ver}\n")
@@ -519,7 +515,7 @@ def _compile_staged(dirs: dict[str, Path], core: Path) -> None:
     todo = {n: d for n, d in dirs.items() if not (d / ".done").is_file()}
     if not todo:
         return
-    script = REPO / "web" / "tools" / "pycompile.mjs"
+    script = SOURCES / "web" / "tools" / "pycompile.mjs"
     t0 = time.time()
     groups = {0: [d for n, d in todo.items() if n in KEEP_DOCSTRINGS],
               PYC_OPTIMIZE: [d for n, d in todo.items() if n not in KEEP_DOCSTRINGS]}
@@ -638,7 +634,7 @@ def _package_archive(name: str, files: dict[str, Path], py_dir: Path, *, tar: bo
 def build_site(out: Path | None = None, *, lock_path: Path = LOCK_PATH) -> Path:
     """Build the site into OUT (default ``<repo>/dist``). Returns the output directory."""
     t_start = time.time()
-    out = Path(out) if out is not None else DEFAULT_OUT
+    out = Path(out) if out is not None else BUILD_OUT
     lock = load_lock(lock_path)
     entries = _entries(lock)
 
@@ -781,7 +777,7 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
     # the page's own files (content-addressed names)
     app_dir = site / "app"
     app_dir.mkdir()
-    web = REPO / "web"
+    web = SOURCES / "web"
     # Python's boot (untar.mjs, fetch.js: the reader's HTTP, boot.mjs) goes in front of the
     # worker, and also stands alone as a module for the test harness's worker, which so boots and
     # fetches exactly as the product does.
@@ -799,7 +795,7 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
                           for e in lock["inputs"]]
 
     (site / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    page = (REPO / "index.html").read_text()
+    page = (SOURCES / "index.html").read_text()
     boot = {k: manifest[k] for k in ("pyodide_version", "site_packages", "pyodide", "archives", "lazy",
                                      "worker", "panel_cdn_root", "download_bytes")}
     script_tags = "\n".join(f'<script src="{s}" defer></script>' for s in scripts)
@@ -809,8 +805,41 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
     (site / "index.html").write_text(page)
     # the <zarr-explorer> element for host pages: a stable name, as they link to it
     shutil.copyfile(web / "embed.js", site / "embed.js")
+    # installable (web app manifest) and offline (the service worker, written last: it lists the rest)
+    shutil.copyfile(web / "app.webmanifest", site / "app.webmanifest")
+    shutil.copyfile(web / "icon.svg", site / "icon.svg")
     (site / ".nojekyll").write_text("")
+    write_service_worker(site)
     return manifest
+
+
+#: Files of the site that the page never loads: the bare-Pyodide reference (benchmarks).
+_NOT_LOADED = {"python_stdlib.zip", "pyodide.asm.wasm", "pyodide-lock.json"}
+
+
+def write_service_worker(site: Path, stores: list[str] = (), precache_all: bool = False) -> None:
+    """Write ``sw.js`` (web/sw.js) for SITE: it answers for the site's files (a key in the folders
+    of bundled STORES that is no file is missing), and keeps at once what the page loads at
+    startup -- everything, with PRECACHE_ALL (a bundle that must work offline whatever it is
+    asked for)."""
+    manifest = json.loads((site / "manifest.json").read_text())
+    lazy = {e["url"] for e in manifest["lazy"].values()} | {a["url"] for a in manifest["archives"]}
+    files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    files = [f for f in files
+             if f not in ("sw.js", ".nojekyll", "index.html") and f.rsplit("/", 1)[-1] not in _NOT_LOADED]
+    startup = [f for f in files if f not in lazy and f not in ("manifest.json", "embed.js")
+               and not f.startswith(tuple(stores))]
+    precache = files if precache_all else startup
+    # a new cache whenever anything listed changes (names are content-addressed or versioned; the
+    # page and the manifest are not, and a bundled store's files are told apart by their size)
+    digest = hashlib.sha256((site / "index.html").read_bytes() + (site / "manifest.json").read_bytes())
+    for f in files:
+        digest.update(f"{f}\0{(site / f).stat().st_size}\n".encode())
+    template = (SOURCES / "web" / "sw.js").read_text()
+    (site / "sw.js").write_text(template.replace("{{ CACHE }}", f"pyzarr-web-{digest.hexdigest()[:16]}")
+                                .replace("{{ FILES }}", json.dumps(files, indent=0))
+                                .replace("{{ PRECACHE }}", json.dumps(precache, indent=0))
+                                .replace("{{ STORES }}", json.dumps(list(stores))))
 
 
 # --------------------------------------------------------------------------------------- CLI
@@ -820,7 +849,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="build.py", description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=None, help="output directory (default: dist/)")
     ap.add_argument("--update-lock", action="store_true",
-                    help=f"re-resolve the inputs and rewrite {LOCK_PATH.relative_to(REPO)} before building")
+                    help="re-resolve the inputs and rewrite web/bundle.lock.json before building")
     ap.add_argument("--lock-only", action="store_true", help="with --update-lock: do not build")
     ap.add_argument("--lock", type=Path, default=LOCK_PATH, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

@@ -1,11 +1,11 @@
-"""Decode benchmark: ``python -m pyzarr_web.bench_decode [--repeats N]``.
+"""Decode benchmark: ``python -m benchmarks.decode [--repeats N]``.
 
 Writes the same arrays with zarr-python (2048 x 2048 uint16, 256^2 chunks: blosc-lz4, blosc-zstd,
 gzip, and sharded zstd with 1024^2 shards) and reads each whole array
 
 * on CPython with zarr-python (numcodecs, native code) from the local directory;
 * in the browser: the pyzarr-web core in Pyodide in the harness Web Worker in Chromium
-  (tests/browser_harness.py, the built dist/), once from memory (the store's files fetched
+  (pyzarr_web/tools/harness/, the built dist/), once from memory (the store's files fetched
   first: decode and assembly only) and once over HTTP with Range from the project's server.
 
 Throughput is MB/s of decoded output, best of N; the ratio is browser (memory) / CPython.
@@ -34,12 +34,10 @@ import argparse
 import asyncio
 import functools
 import hashlib
-import importlib.util
 import json
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import warnings
@@ -47,7 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from pyzarr_web.tools.paths import CACHE
+
 SHAPE = (2048, 2048)
 CHUNKS = (256, 256)
 SHARDS = (1024, 1024)
@@ -194,7 +193,7 @@ def zarrita_script(stores: Path) -> str:
     npm = shutil.which("npm")
     if npm is None:
         raise SystemExit("the zarrita.js reference needs npm (Node.js); --without-zarrita skips it")
-    folder = REPO_ROOT / ".cache" / "bench-zarrita"
+    folder = CACHE.parent / "bench-zarrita"
     key = hashlib.sha256(json.dumps(ZARRITA_PACKAGES, sort_keys=True).encode() + ZARRITA_WORKER.encode())
     bundle = folder / f"zarrita-worker-{key.hexdigest()[:12]}.js"
     if not bundle.is_file():
@@ -242,17 +241,6 @@ class Zarrita:
         """Open PATH afresh (untimed) and read SELECTION (JSON form; None: everything)."""
         self.call("open", url, path)
         return self.call("read", url, path, selection)
-
-
-def _load_harness(name: str = "browser_harness"):
-    path = REPO_ROOT / "tests" / f"{name}.py"
-    if not path.is_file():
-        raise SystemExit(f"{path} not found: run from a source checkout of pyzarr-web")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def _data() -> np.ndarray:
@@ -313,13 +301,13 @@ def _core_cpython(root: Path, name: str, repeats: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m pyzarr_web.bench_decode", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.decode", description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed reads per figure (best is kept)")
     parser.add_argument("--cold-only", action="store_true", help="only the first reads in fresh workers")
     parser.add_argument("--kerchunk-only", action="store_true", help="only the region reads through references")
     parser.add_argument("--without-zarrita", action="store_true", help="skip the zarrita.js reference (needs npm)")
     args = parser.parse_args(argv)
-    bh = _load_harness()
+    from pyzarr_web.tools import harness as bh
 
     with tempfile.TemporaryDirectory(prefix="pyzarr-bench-") as tmp:
         stores = Path(tmp) / "stores"
@@ -414,14 +402,14 @@ def kerchunk_reads(bh, harness, stores: Path, data: np.ndarray) -> None:
     """Region reads through Kerchunk references in the browser, counted at the server against
     the referenced ranges of the touched chunks (back-to-back ones merged)."""
     import h5py
-
-    kf = _load_harness("kerchunk_fixtures")
+    from kerchunk.hdf import SingleHdf5ToZarr
     folder = stores / "kerchunk"
     folder.mkdir(exist_ok=True)
     with h5py.File(folder / "bench.h5", "w") as f:
         f.create_dataset("image", data=data, chunks=CHUNKS, compression="gzip", compression_opts=1)
-    refs = kf.write_json(folder / "bench.json", kf.single_refs(folder, "bench.h5", "bench.h5"))
-    refs = kf.json.loads(refs.read_text())
+    with open(folder / "bench.h5", "rb") as f:
+        refs = SingleHdf5ToZarr(f, url="bench.h5", inline_threshold=100).translate()
+    (folder / "bench.json").write_text(json.dumps(refs))
     url = harness.store_url("kerchunk/bench.json")
     harness.call("h_region", url, "image", bh.sel_to_json((0, 0)))  # references loaded once
     print()
@@ -429,7 +417,7 @@ def kerchunk_reads(bh, harness, stores: Path, data: np.ndarray) -> None:
           "counted at the server, references apart)")
     print(f"{'region':<24}{'requests':>9}{'ideal':>7}{'bytes':>11}{'ideal':>11}{'bytes/ideal':>13}")
     for label, sel in REGIONS:
-        ideal_requests, ideal_bytes = kf.ideal_requests(kf.touched_ranges(refs, "image", SHAPE, CHUNKS, sel))
+        ideal_requests, ideal_bytes = bh.ideal_requests(bh.touched_ranges(refs, "image", SHAPE, CHUNKS, sel))
         harness.log.clear()
         res = harness.call("h_region", url, "image", bh.sel_to_json(sel))
         expect = data[sel]

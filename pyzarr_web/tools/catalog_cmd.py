@@ -8,9 +8,10 @@ import json
 
 import click
 
-from .core import ZarrError
-from .core.catalogs import location, reader_for
-from .core.links import StacDocument
+from pyzarr_web.core import ZarrError
+from pyzarr_web.core.catalogs import location, reader_for
+from pyzarr_web.core.links import StacDocument
+
 from .terminal import safe
 
 

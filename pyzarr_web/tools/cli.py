@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from pyzarr_web.tools.terminal import safe
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pyzarr-web")
@@ -17,27 +19,54 @@ def main() -> None:
 
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output directory (default: dist/ next to build.py).")
+              help="Output directory (default: dist/ in a source checkout, ./dist where installed).")
 def build(out: Path | None) -> None:
     """Assemble the self-contained static site (Pyodide, wheels, JS) into DIR."""
-    from pyzarr_web import build as site_build
+    from pyzarr_web.tools import build as site_build
 
-    site_build.build_site(out)
+    try:
+        site_build.build_site(out)
+    except site_build.BundleError as exc:
+        raise click.ClickException(f"build failed: {exc}") from None
 
 
 @main.command()
-@click.argument("stores", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("stores", nargs=-1)
 @click.option("--port", default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Built site to serve (default: dist/, built if missing).")
 @click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
-def serve(stores: tuple[Path, ...], port: int, host: str, site: Path | None, no_browser: bool) -> None:
-    """Serve the built site and local stores (Zarr directories or .zip, Kerchunk reference files
-    with their folder, Icechunk repositories) for offline viewing."""
-    from pyzarr_web import serve as server
+@click.option("--endpoint", default=None, metavar="URL", envvar="AWS_ENDPOINT_URL",
+              help="s3:// stores: a custom S3-compatible endpoint, for the page to read them from.")
+def serve(stores: tuple[str, ...], port: int, host: str, site: Path | None, no_browser: bool,
+          endpoint: str | None) -> None:
+    """Serve the built site and local STORES (Zarr directories or .zip, Kerchunk reference files
+    with their folder, Icechunk repositories) for offline viewing. A STORES entry that is a URL
+    (http(s), s3://, gs://, az://) is printed as a page URL: the page reads it from where it is."""
+    from pyzarr_web.tools import serve as server
 
-    server.serve(list(stores), host=host, port=port, site=site, open_browser=not no_browser)
+    server.serve(list(stores), host=host, port=port, site=site, open_browser=not no_browser, endpoint=endpoint)
+
+
+@main.command()
+@click.argument("store", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write (new, or a previous bundle, which is replaced).")
+@click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Built site to start from (default: the package's, built if missing).")
+def bundle(store: Path, out: Path, site: Path | None) -> None:
+    """Write one folder that shows STORE (a Zarr directory or .zip, a Kerchunk reference file with
+    its folder, an Icechunk repository) from any static host, and offline after the first visit."""
+    from pyzarr_web.tools import bundle as bundler
+
+    try:
+        made = bundler.bundle(store, out, site)
+    except bundler.BundleError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(safe(f"Wrote {out}: the site and {made['files']} files of the store ({made['bytes'] / 1e6:.1f} MB) "
+                    f"in stores/, opened as {made['store']}; kept for offline use after the first visit."))
+    click.echo(safe(f"Put the folder on any static host, or try it here: pyzarr-web serve --site {out}"))
 
 
 @main.command()
@@ -48,7 +77,7 @@ def serve(stores: tuple[Path, ...], port: int, host: str, site: Path | None, no_
 @click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
 def demo(port: int, host: str, data: Path, no_browser: bool) -> None:
     """Write a sample store, build the site if needed, and serve both."""
-    from pyzarr_web import demo as demo_mod
+    from pyzarr_web.tools import demo as demo_mod
 
     demo_mod.run_demo(data, host=host, port=port, open_browser=not no_browser)
 
@@ -86,7 +115,7 @@ def tree(source: str, as_json: bool, **options) -> None:
     """Print the hierarchy of SOURCE (http(s), s3://, gs:// or az:// URL, local directory or .zip, a Kerchunk reference
     file or Parquet folder, an Icechunk repository; a kerchunk: or icechunk: prefix forces the
     kind)."""
-    from pyzarr_web import inspect_cmd
+    from pyzarr_web.tools import inspect_cmd
 
     inspect_cmd.tree(source, as_json=as_json, **options)
 
@@ -101,7 +130,7 @@ def tree(source: str, as_json: bool, **options) -> None:
 @store_options
 def cat(source: str, array_path: str, selection: str, out: Path, **options) -> None:
     """Read a selection of ARRAY_PATH in SOURCE and save it as .npy."""
-    from pyzarr_web import inspect_cmd
+    from pyzarr_web.tools import inspect_cmd
 
     inspect_cmd.cat(source, array_path, selection, out, **options)
 

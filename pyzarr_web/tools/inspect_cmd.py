@@ -9,10 +9,9 @@ from pathlib import Path
 import click
 import numpy as np
 
-from . import catalog_cmd
-from .core import Hierarchy, Node, ZarrError, open_store, parse_selection, store_kind
-from .core.catalogs import is_catalog
-from .core.conventions import (
+from pyzarr_web.core import Hierarchy, Node, ZarrError, open_store, parse_selection, store_kind
+from pyzarr_web.core.catalogs import is_catalog
+from pyzarr_web.core.conventions import (
     Georef,
     Multiscale,
     grid_mapping_name,
@@ -21,7 +20,9 @@ from .core.conventions import (
     read_level_metadata,
     read_multiscale,
 )
-from .core.links import node_links
+from pyzarr_web.core.links import node_links
+
+from . import catalog_cmd
 from .terminal import safe
 
 

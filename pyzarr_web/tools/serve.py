@@ -50,10 +50,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pyzarr_web.core.stores.cloud import with_endpoint
+
+from .paths import SITE
 from .terminal import safe
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SITE = REPO_ROOT / "dist"
+DEFAULT_SITE = SITE
 
 #: Media types we rely on, independent of the host's /etc/mime.types. ``.wasm`` must be
 #: application/wasm or ``WebAssembly.instantiateStreaming`` (and so loadPyodide) fails.
@@ -221,7 +223,7 @@ def store_mounts(stores: Sequence[Path]) -> list[tuple[str, Path]]:
 
 
 def cors_middleware() -> Middleware:
-    """CORS as described in the module doc (also used by :mod:`pyzarr_web.synthetic`)."""
+    """CORS as described in the module doc (also used by :mod:`pyzarr_web.tools.synthetic`)."""
     return Middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -363,9 +365,14 @@ def _is_reference_file(path: Path) -> bool:
 
 
 def _store_urls(base: str, name: str, path: Path) -> list[str]:
-    """URLs to open for one mount: the store itself, or the stores directly inside a folder
-    (Zarr stores, zips, Kerchunk reference files, Icechunk repositories)."""
-    prefix = f"/data/{quote(name)}"
+    """URLs to open for one mount: the store itself, or the stores directly inside a folder."""
+    return [f"{base}/?store={t}" for t in store_targets(f"/data/{quote(name)}", path)]
+
+
+def store_targets(prefix: str, path: Path) -> list[str]:
+    """What ``?store=`` names for the store at PATH, served at PREFIX: the store itself, or the
+    stores directly inside a folder (Zarr stores, zips, Kerchunk reference files, Icechunk
+    repositories)."""
     if _is_icechunk(path):
         targets = [f"icechunk:{prefix}"]
     elif path.is_file() or any((path / m).exists() for m in _ZARR_MARKERS):
@@ -379,10 +386,11 @@ def _store_urls(base: str, name: str, path: Path) -> list[str]:
             elif c.is_dir() and _is_icechunk(c):
                 targets.append(f"icechunk:{prefix}/{quote(c.name)}")
         targets = targets or [prefix]
-    return [f"{base}/?store={t}" for t in targets]
+    return targets
 
 
-def _ensure_site(site: Path | None) -> Path:
+def ensure_site(site: Path | None) -> Path:
+    """SITE if it is a built site; by default the package's (tools.paths.SITE), built if missing."""
     if site is not None:
         site = Path(site)
         if not (site / "index.html").is_file():
@@ -392,21 +400,29 @@ def _ensure_site(site: Path | None) -> Path:
     if not (DEFAULT_SITE / "index.html").is_file():
         click.echo(f"No built site in {DEFAULT_SITE}; building it now (pyzarr-web build)...")
         try:
-            from pyzarr_web.build import build_site
+            from pyzarr_web.tools.build import build_site
         except ImportError as exc:
             raise click.ClickException(f"cannot build the site: {exc}") from exc
-        build_site(None)
+        build_site(DEFAULT_SITE)
         if not (DEFAULT_SITE / "index.html").is_file():
             raise click.ClickException(f"the build finished but {DEFAULT_SITE / 'index.html'} is missing")
     return DEFAULT_SITE
 
 
-def serve(stores: list[Path], host: str = "127.0.0.1", port: int = 8000, site: Path | None = None,
-          open_browser: bool = True) -> None:
-    """Serve ``site`` (default ``<repo>/dist``, built if missing) and ``stores`` until Ctrl-C."""
-    site = _ensure_site(site)
+#: A store the page reads itself (an http(s), s3://, gs://, az:// URL, maybe kerchunk:/icechunk:).
+_REMOTE = re.compile(r"^(?:kerchunk:|icechunk:)?(?!file:)[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def serve(stores: list[str | Path], host: str = "127.0.0.1", port: int = 8000, site: Path | None = None,
+          open_browser: bool = True, endpoint: str | None = None) -> None:
+    """Serve ``site`` (default: tools.paths.SITE, built if missing) and the local ``stores`` until
+    Ctrl-C. Remote stores (URLs) are not served: the page reads them itself, from the URLs printed
+    (an s3:// store with ENDPOINT, its custom S3-compatible endpoint)."""
+    site = ensure_site(site)
+    remote = [str(s) for s in stores if _REMOTE.match(str(s))]
     try:
-        app = make_app(site, list(stores), compress_site=not _is_loopback(host))
+        app = make_app(site, [Path(s) for s in stores if not _REMOTE.match(str(s))],
+                       compress_site=not _is_loopback(host))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     mounts: list[tuple[str, Path]] = app.state.mounts
@@ -425,6 +441,7 @@ def serve(stores: list[Path], host: str = "127.0.0.1", port: int = 8000, site: P
 
     base = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
     urls = [url for name, path in mounts for url in _store_urls(base, name, path)]
+    urls += [f"{base}/?store={quote(with_endpoint(url, endpoint), safe=':/')}" for url in remote]
 
     def echo(text: str) -> None:  # store paths are file names: print their controls escaped
         click.echo(safe(text))
@@ -436,6 +453,10 @@ def serve(stores: list[Path], host: str = "127.0.0.1", port: int = 8000, site: P
         for name, path in mounts:
             note = "" if name == path.name else f"   (renamed: another store is called {path.name})"
             echo(f"  {'/data/' + name:<{width}}  <- {path}{note}")
+    if remote:
+        echo("Read by the page from where they are (not through this server):")
+        for url in remote:
+            echo(f"  {url}")
     if not _is_loopback(host):
         echo(f"Listening on {host}: anyone who can reach this machine can read the stores above.")
     echo("")

@@ -1,4 +1,4 @@
-"""View latency benchmark: ``python -m pyzarr_web.bench views [--moves N] [--site DIST]``.
+"""View latency benchmark: ``python -m benchmarks views [--moves N] [--site DIST]``.
 
 zarr-python writes an (8, 2048, 2048) uint16 array, blosc-zstd, 512×512 chunks (a 2048×2048 plane
 per slider step). The built site reads it over HTTP in Chromium, and this measures
@@ -72,8 +72,8 @@ def cpython_plane_ms(path: Path, repeats: int = 5) -> float:
 def views(moves: int = 6, site: Path | None = None, pause_ms: int = 0) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from pyzarr_web.bench import CHROMIUM, CHROMIUM_ARGS
-    from pyzarr_web.serve import DEFAULT_SITE, make_app, run_in_thread
+    from pyzarr_web.tools.chromium import CHROMIUM, CHROMIUM_ARGS
+    from pyzarr_web.tools.serve import DEFAULT_SITE, make_app, run_in_thread
 
     site = Path(site or DEFAULT_SITE).resolve()
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,1 @@
+"""Benchmarks of pyzarr-web (outside the package: nothing here is installed); see __main__."""
