@@ -129,3 +129,68 @@ async def test_two_views_reading_the_same_chunks_fetch_each_once():
     np.testing.assert_array_equal(a, data[:2])
     np.testing.assert_array_equal(b, data[:, :2])
     assert sorted(k for k, _ in inner.started) == ["0.0", "0.1", "1.0"]
+
+
+class GatedBatches(Gated):
+    """A Gated store that records the batches it is asked for (and fetches them as Gated)."""
+
+    def __init__(self, values: dict[str, bytes], fail: set[str] = frozenset()):
+        super().__init__(values, fail)
+        self.batches: list[list[tuple]] = []
+
+    def get_batch(self, requests):
+        self.batches.append(list(requests))
+        return super().get_batch(requests)
+
+
+async def _collect(store, requests) -> dict:
+    return {i: v async for i, v in store.get_batch(requests)}
+
+
+async def test_a_batch_shares_what_is_in_flight_and_fetches_the_rest_in_one_batch():
+    inner = GatedBatches({"a": b"A", "b": b"B", "c": b"C"})
+    cache = CachedStore(inner)
+    inner.gate.set()
+    assert await cache.get("a") == b"A"  # cached
+    inner.gate.clear()
+    single = asyncio.ensure_future(cache.get("b"))  # in flight when the batch asks
+    await _settle()
+    batch = asyncio.ensure_future(_collect(cache, [("a", None), ("b", None), ("c", None), ("c", None)]))
+    later = asyncio.ensure_future(cache.get("c"))  # asked after the batch: shares its fetch
+    await _settle()
+    inner.gate.set()
+    assert await batch == {0: b"A", 1: b"B", 2: b"C", 3: b"C"}
+    assert await single == b"B" and await later == b"C"
+    assert inner.batches == [[("c", None)]]
+    assert sorted(k for k, _ in inner.started) == ["a", "b", "c"]
+    assert not cache._inflight
+
+
+async def test_cancelling_a_batch_cancels_its_fetches_below_but_not_shared_ones():
+    inner = GatedBatches({"a": b"A", "b": b"B"})
+    cache = CachedStore(inner)
+    batch = asyncio.ensure_future(_collect(cache, [("a", None), ("b", None)]))
+    await _settle()
+    other = asyncio.ensure_future(cache.get("b"))  # another view waits for b
+    await _settle()
+    batch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+    await _settle()
+    assert inner.cancelled == 0  # b is still wanted: the batch below goes on
+    inner.gate.set()
+    assert await other == b"B"
+    lone = asyncio.ensure_future(_collect(cache, [("x", None), ("y", None)]))
+    inner.gate.clear()
+    await _settle()
+    lone.cancel()
+    await asyncio.gather(lone, return_exceptions=True)
+    await _settle()
+    assert inner.cancelled == 2 and not cache._inflight  # nobody waits: both fetches cancelled
+
+
+async def test_a_failure_in_a_batch_reaches_its_reader():
+    inner = GatedBatches({"a": b"A"}, fail={"bad"})
+    inner.gate.set()
+    with pytest.raises(StoreError, match="HTTP 500"):
+        await _collect(CachedStore(inner), [("a", None), ("bad", None)])

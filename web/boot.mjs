@@ -1,6 +1,6 @@
 // Boots Python from the built site: the Pyodide runtime, the startup archives unpacked into
 // site-packages, and pyzarr_web.browser configured (lazy-package import hook, error reports).
-// One copy for the product's worker (the build puts untar.mjs and this file in front of
+// One copy for the product's worker (the build puts untar.mjs, fetch.js and this file in front of
 // web/worker.js) and the test harness's worker (pyzarr_web/tools/harness/worker.js imports the built
 // app/boot.*.mjs), so the harness cannot boot differently from the product.
 

@@ -3,7 +3,6 @@ inner chunks) a selection touches."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -163,12 +162,9 @@ class ZarrArray:
             if progress is not None:
                 progress(done, total)
 
-        # a TaskGroup cancels every outstanding fetch if one fails or the caller is cancelled
         try:
-            async with asyncio.TaskGroup() as tg:
-                for coords, csel, osel in plan:
-                    tg.create_task(pipeline.read_into(self._fetched, self._key(coords), spec,
-                                                      csel, out[osel + (Ellipsis,)], tick))
+            await pipeline.read_many(self._fetched, [(self._key(coords), csel, out[osel + (Ellipsis,)])
+                                                     for coords, csel, osel in plan], spec, tick)
         except BaseExceptionGroup as group:
             raise _first(group) from None  # callers catch ZarrError, not groups
         return final_view(out, dims)

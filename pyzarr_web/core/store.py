@@ -7,7 +7,8 @@ Modelled on zarr-python 3's Store, reduced to what a reader needs. ``None`` mean
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -103,6 +104,24 @@ class Once:
         return self.value
 
 
+async def indexed(index: int, value: Awaitable):
+    """(INDEX, the awaited VALUE): which of several awaited things this result is."""
+    return index, await value
+
+
+async def completed(awaitables: Sequence[Awaitable]) -> AsyncIterator:
+    """The results of AWAITABLES, run concurrently, as each completes; the first failure is
+    raised, and leaving early cancels the rest (and waits until they have stopped)."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        for done in asyncio.as_completed(tasks):
+            yield await done
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # a second failure is not news
+
+
 class Store:
     """Base class: subclasses implement :meth:`get` and, if they can, :meth:`list_dir`."""
 
@@ -121,8 +140,22 @@ class Store:
         raise NotImplementedError
 
     async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
-        """Several ranges of one key; wrappers override this to coalesce them."""
-        return list(await asyncio.gather(*(self.get(key, r) for r in ranges)))
+        """Several ranges of one key, as one batch (which a coalescing store merges)."""
+        out: list[bytes | None] = [None] * len(ranges)
+        async with aclosing(self.get_batch([(key, r) for r in ranges])) as batch:
+            async for i, value in batch:
+                out[i] = value
+        return out
+
+    async def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]) -> AsyncIterator[tuple[int, bytes | None]]:
+        """The values of REQUESTS [(key, byte range), ...], yielded as (index, value) as each
+        arrives, so that a reader decodes one while others are on their way. The first failure
+        is raised; closing the iterator early (a cancelled read) cancels what is still pending.
+        Stores that fetch a batch better than one request at a time override this (HTTP hands
+        the whole batch to the browser in one call)."""
+        async with aclosing(completed([indexed(i, self.get(key, r)) for i, (key, r) in enumerate(requests)])) as done:
+            async for item in done:
+                yield item
 
     async def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
         """(keys, child prefixes) directly under ``prefix`` ("" or ending in "/")."""
@@ -149,8 +182,9 @@ class Store:
 
 
 class WrapperStore(Store):
-    """A store around another; delegates everything it does not override. ``get_ranges`` goes
-    through this wrapper's own ``get`` unless a wrapper (coalescing) overrides it."""
+    """A store around another; delegates everything it does not override. ``get_ranges`` and
+    ``get_batch`` go through this wrapper's own ``get`` unless a wrapper overrides them (to
+    coalesce, or to hand a batch on whole)."""
 
     def __init__(self, inner: Store):
         self.inner = inner

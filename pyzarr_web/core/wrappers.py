@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import aclosing
 
 from .store import ByteRequest, RangeRequest, Store, WrapperStore
 
@@ -35,11 +36,14 @@ class LimitedStore(WrapperStore):
 
 
 class _Flight:
-    """One fetch in progress and how many callers wait for it."""
+    """One fetch in progress (a task, or a future a batch's task resolves) and how many
+    callers wait for it."""
 
-    def __init__(self, task: asyncio.Task):
+    def __init__(self, task: asyncio.Future, batch: tuple | None = None):
         self.task = task
         self.waiters = 0
+        #: (task, futures) of the batch that fetches it, if one does
+        self.batch = batch
 
 
 class CachedStore(WrapperStore):
@@ -74,6 +78,74 @@ class CachedStore(WrapperStore):
                 self._land(entry, flight)
                 flight.task.cancel()
 
+    async def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]):
+        """Cached values at once; values another caller is fetching shared; the rest fetched
+        below in one batch, each shared with later askers from the moment it is asked."""
+        loop = asyncio.get_running_loop()
+        hits, wanted = [], {}
+        for i, entry in enumerate(map(tuple, requests)):
+            if entry in self._entries:
+                self._entries.move_to_end(entry)
+                hits.append((i, self._entries[entry]))
+            else:
+                wanted.setdefault(entry, []).append(i)
+        fresh = [entry for entry in wanted if entry not in self._inflight
+                 or self._inflight[entry].task.get_loop() is not loop]
+        if fresh:
+            self._start_batch(fresh)
+        left = {self._inflight[entry]: (entry, indexes) for entry, indexes in wanted.items()}
+        for flight in left:
+            flight.waiters += 1
+        try:
+            for item in hits:
+                yield item
+            while left:
+                done, _ = await asyncio.wait([f.task for f in left], return_when=asyncio.FIRST_COMPLETED)
+                for flight in [f for f in left if f.task in done]:
+                    _, indexes = left.pop(flight)
+                    flight.waiters -= 1
+                    value = flight.task.result()
+                    for i in indexes:
+                        yield i, value
+        finally:
+            given_up = {}
+            for flight, (entry, _) in left.items():
+                flight.waiters -= 1
+                if flight.waiters == 0 and not flight.task.done():  # nobody waits any more
+                    self._land(entry, flight)
+                    flight.task.cancel()
+                    if flight.batch is not None:
+                        given_up[flight.batch[0]] = flight.batch
+            stopped = [task for task, futures in given_up.values() if _abandon_batch(task, futures)]
+            if stopped:  # a cancelled read returns once its requests are cancelled too
+                await asyncio.wait(stopped)
+
+    def _start_batch(self, entries: list) -> None:
+        """One batch below for ENTRIES, each in flight as a future of its own."""
+        loop = asyncio.get_running_loop()
+        futures = [loop.create_future() for _ in entries]
+        task = asyncio.ensure_future(self._fetch_batch(entries, futures))
+        for entry, future in zip(entries, futures):
+            flight = self._inflight[entry] = _Flight(future, (task, futures))
+            future.add_done_callback(lambda _, entry=entry, flight=flight: self._done(entry, flight))
+            future.add_done_callback(lambda _: _abandon_batch(task, futures))
+
+    async def _fetch_batch(self, entries: list, futures: list[asyncio.Future]) -> None:
+        try:
+            async with aclosing(self.inner.get_batch(entries)) as batch:
+                async for i, value in batch:
+                    self._put(entries[i], value)
+                    if not futures[i].done():
+                        futures[i].set_result(value)
+        except asyncio.CancelledError:
+            for future in futures:
+                future.cancel()
+            raise
+        except Exception as e:  # handed to every waiter
+            for future in futures:
+                if not future.done():
+                    future.set_exception(e)
+
     async def _fetch(self, entry) -> bytes | None:
         value = await self.inner.get(*entry)
         self._put(entry, value)
@@ -102,35 +174,46 @@ class CachedStore(WrapperStore):
 
 
 class CoalescingStore(WrapperStore):
-    """Merges ranges of one key that overlap or lie within ``max_gap`` bytes of each other into one
-    request (capped at ``max_size``), then cuts the answers back out."""
+    """Merges ranges of one key, asked for in one batch (or :meth:`get_ranges`), that overlap or
+    lie within ``max_gap`` bytes of each other into one request (capped at ``max_size``), then
+    cuts the answers back out as each merged request arrives."""
 
     def __init__(self, inner: Store, max_gap: int = 0, max_size: int = 32 << 20):
         super().__init__(inner)
         self.max_gap = max_gap
         self.max_size = max_size
 
-    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
-        plain = sorted((r.offset, r.offset + r.length, i) for i, r in enumerate(ranges)
-                       if isinstance(r, RangeRequest))
+    async def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]):
+        merged: list[tuple[str, ByteRequest]] = []
+        parts: list[list[tuple[int, int | None, int | None]]] = []  # (index, start, end) in each
+        ranges: dict[str, list[tuple[int, int, int]]] = {}
+        for i, (key, r) in enumerate(requests):
+            if isinstance(r, RangeRequest):
+                ranges.setdefault(key, []).append((r.offset, r.offset + r.length, i))
+            else:
+                merged.append((key, r))
+                parts.append([(i, None, None)])
+        for key, items in ranges.items():
+            for group in self._groups(sorted(items)):
+                start = group[0][0]
+                merged.append((key, RangeRequest(start, max(e for _, e, _ in group) - start)))
+                parts.append([(i, s - start, e - start) for s, e, i in group])
+        async with aclosing(self.inner.get_batch(merged)) as batch:
+            async for j, data in batch:
+                for i, s, e in parts[j]:
+                    yield i, data if data is None or s is None else data[s:e]
+
+    def _groups(self, items: list[tuple[int, int, int]]) -> list[list[tuple[int, int, int]]]:
+        """Sorted (start, end, index) ranges in runs to fetch as one request each."""
         groups: list[list[tuple[int, int, int]]] = []
-        for item in plain:
+        for item in items:
             if groups:
                 start, end = groups[-1][0][0], max(e for _, e, _ in groups[-1])
                 if item[0] <= end + self.max_gap and max(end, item[1]) - start <= self.max_size:
                     groups[-1].append(item)
                     continue
             groups.append([item])
-        others = [i for i, r in enumerate(ranges) if not isinstance(r, RangeRequest)]
-        merged = [RangeRequest(g[0][0], max(e for _, e, _ in g) - g[0][0]) for g in groups]
-        answers = await self.inner.get_ranges(key, merged + [ranges[i] for i in others])
-        out: list[bytes | None] = [None] * len(ranges)
-        for g, req, data in zip(groups, merged, answers):
-            for s, e, i in g:
-                out[i] = None if data is None else data[s - req.offset:e - req.offset]
-        for i, data in zip(others, answers[len(merged):]):
-            out[i] = data
-        return out
+        return groups
 
 
 class BatchingStore(WrapperStore):
@@ -167,6 +250,15 @@ class BatchingStore(WrapperStore):
             task.add_done_callback(lambda t, items=items: _settle(t, items))
             for _, future in items:
                 future.add_done_callback(lambda f, task=task, items=items: _abandon(task, items))
+
+
+def _abandon_batch(task: asyncio.Task, futures: list[asyncio.Future]) -> bool:
+    """Cancel a batch's fetch (aborting its pending requests) once every value it was fetching
+    has landed or been given up by all its callers, and some were given up. True if cancelled."""
+    if not task.done() and all(f.done() for f in futures) and any(f.cancelled() for f in futures):
+        task.cancel()
+        return True
+    return False
 
 
 def _settle(task: asyncio.Task, items) -> None:
@@ -211,11 +303,11 @@ class FetchCounter(WrapperStore):
         self._count(key, byte_range, data)
         return data
 
-    async def get_ranges(self, key: str, ranges: Sequence[ByteRequest]) -> list[bytes | None]:
-        datas = await self.inner.get_ranges(key, ranges)  # keep the inner coalescing
-        for r, data in zip(ranges, datas):
-            self._count(key, r, data)
-        return datas
+    async def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]):
+        async with aclosing(self.inner.get_batch(requests)) as batch:  # keep the inner batching
+            async for i, data in batch:
+                self._count(*requests[i], data)
+                yield i, data
 
 
 class TrafficCounter(WrapperStore):
@@ -236,3 +328,10 @@ class TrafficCounter(WrapperStore):
         data = await self.inner.get(key, byte_range)
         self.bytes += len(data) if data is not None else 0
         return data
+
+    async def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]):
+        self.requests += len(requests)
+        async with aclosing(self.inner.get_batch(requests)) as batch:
+            async for i, data in batch:
+                self.bytes += len(data) if data is not None else 0
+                yield i, data

@@ -778,9 +778,10 @@ def _assemble(site: Path, lock: dict, entries: dict, paths: dict, staged: dict, 
     app_dir = site / "app"
     app_dir.mkdir()
     web = SOURCES / "web"
-    # Python's boot (untar.mjs + boot.mjs) goes in front of the worker, and also stands alone as a
-    # module for the test harness's worker, which so boots exactly as the product does.
-    boot = (web / "untar.mjs").read_bytes() + b"\n" + (web / "boot.mjs").read_bytes()
+    # Python's boot (untar.mjs, fetch.js: the reader's HTTP, boot.mjs) goes in front of the
+    # worker, and also stands alone as a module for the test harness's worker, which so boots and
+    # fetches exactly as the product does.
+    boot = b"\n".join((web / name).read_bytes() for name in ("untar.mjs", "fetch.js", "boot.mjs"))
     manifest["boot"] = "app/" + _write_hashed(boot, app_dir, "boot", ".mjs")
     worker = boot + b"\n" + (web / "worker.js").read_bytes()
     manifest["worker"] = "app/" + _write_hashed(worker, app_dir, "worker", ".js")

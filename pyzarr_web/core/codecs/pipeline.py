@@ -4,6 +4,7 @@ and read the part of a chunk a selection needs (sharding overrides that to read 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import aclosing
 
 import numpy as np
 
@@ -76,7 +77,7 @@ class Pipeline:
 
     def partial(self):
         """The codec that reads parts of a chunk (sharding), if it may read from the store."""
-        if not self.array_array and not self.bytes_bytes and hasattr(self.array_bytes, "read_into"):
+        if not self.array_array and not self.bytes_bytes and hasattr(self.array_bytes, "read_many"):
             return self.array_bytes
         return None
 
@@ -85,18 +86,23 @@ class Pipeline:
         codec = self.partial()
         return codec.count_reads(spec, selection) if codec else 1
 
-    async def read_into(self, store: Store, key: str, spec: ChunkSpec,
-                        selection: tuple[slice, ...], out: np.ndarray, tick: Tick) -> None:
-        """Write ``chunk[selection]`` into ``out`` (fill value where the chunk is missing)."""
+    async def read_many(self, store: Store, chunks: list[tuple[str, tuple[slice, ...], np.ndarray]],
+                        spec: ChunkSpec, tick: Tick) -> None:
+        """Write ``chunk[selection]`` into ``out`` for each of CHUNKS (key, selection, out), the
+        fill value where a chunk is missing. Their values are asked for in one batch and each
+        is decoded as soon as it arrives; a failure (or the caller being cancelled) cancels
+        what is still being fetched."""
         codec = self.partial()
-        if codec is not None:
-            return await codec.read_into(store, key, spec, selection, out, tick)
-        data = await store.get(key)
-        if data is None:
-            out[...] = spec.fill_value
-        else:
-            out[...] = self.decode_key(data, spec, key)[selection]
-        tick(1)
+        if codec is not None:  # shards: their indexes, then their inner chunks
+            return await codec.read_many(store, chunks, spec, tick)
+        async with aclosing(store.get_batch([(key, None) for key, _, _ in chunks])) as batch:
+            async for i, data in batch:
+                key, selection, out = chunks[i]
+                if data is None:
+                    out[...] = spec.fill_value
+                else:
+                    out[...] = self.decode_key(data, spec, key)[selection]
+                tick(1)
 
     def decode_key(self, data: bytes, spec: ChunkSpec, key: str) -> np.ndarray:
         try:

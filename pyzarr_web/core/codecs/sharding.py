@@ -7,6 +7,8 @@ adjacent ones. Entries of all ones (2**64 - 1) mark missing inner chunks (fill v
 
 from __future__ import annotations
 
+from contextlib import aclosing
+
 import numpy as np
 
 from ..errors import CodecError, MetadataError
@@ -91,17 +93,16 @@ class ShardingCodec(ArrayBytesCodec):
             plan.append((coords, csel, osel, RangeRequest(offset, nbytes)))
         return plan
 
-    def _place(self, plan, datas, spec: ChunkSpec, out: np.ndarray, key: str, tick: Tick):
-        inner_spec = self._inner_spec(spec)
-        for (coords, csel, osel, req), data in zip(plan, datas):
-            if data is None:
-                out[osel] = spec.fill_value
-            else:
-                if len(data) != req.length:
-                    raise CodecError(f"shard {key!r}: inner chunk {coords} is truncated "
-                                     f"({len(data)} of {req.length} bytes)")
-                out[osel] = self.inner.decode_key(data, inner_spec, f"{key} inner {coords}")[csel]
-            tick(1)
+    def _place(self, entry, data: bytes | None, spec: ChunkSpec, out: np.ndarray, key: str) -> None:
+        """Decode one inner chunk (an entry of :meth:`_wanted`'s plan) into its part of OUT."""
+        coords, csel, osel, req = entry
+        if data is None:
+            out[osel] = spec.fill_value
+            return
+        if len(data) != req.length:
+            raise CodecError(f"shard {key!r}: inner chunk {coords} is truncated "
+                             f"({len(data)} of {req.length} bytes)")
+        out[osel] = self.inner.decode_key(data, self._inner_spec(spec), f"{key} inner {coords}")[csel]
 
     def encoded_nbytes(self, spec: ChunkSpec) -> None:
         return None
@@ -115,22 +116,34 @@ class ShardingCodec(ArrayBytesCodec):
     def count_reads(self, spec: ChunkSpec, selection) -> int:
         return sum(1 for _ in chunk_plan(sub_dims(selection), self.chunk_shape))
 
-    async def read_into(self, store: Store, key: str, spec: ChunkSpec, selection,
-                        out: np.ndarray, tick: Tick) -> None:
+    async def read_many(self, store: Store, shards: list[tuple[str, tuple, np.ndarray]],
+                        spec: ChunkSpec, tick: Tick) -> None:
+        """Write ``shard[selection]`` into ``out`` for each of SHARDS (key, selection, out): the
+        indexes in one batch, then the needed inner chunks of every shard in another (a
+        coalescing store merges neighbours of one shard), each decoded as it arrives."""
         grid = self._grid(spec)
-        raw = await store.get(key, self._index_request(grid))
-        if raw is None:
-            out[...] = spec.fill_value
-            tick(self.count_reads(spec, selection))
-            return
-        plan = self._wanted(self._parse_index(raw, grid, key), selection, spec, key)
-        present = [p for p in plan if p[3] is not None]
-        fetched = iter(await store.get_ranges(key, [p[3] for p in present]))
-        datas = [None if p[3] is None else next(fetched) for p in plan]
-        for p, d in zip(plan, datas):
-            if p[3] is not None and d is None:
-                raise CodecError(f"shard {key!r} vanished while reading it")
-        self._place(plan, datas, spec, out, key, tick)
+        wanted = []  # (shard, plan entry) of the inner chunks to fetch
+        async with aclosing(store.get_batch([(key, self._index_request(grid)) for key, _, _ in shards])) as batch:
+            async for i, raw in batch:
+                key, selection, out = shards[i]
+                if raw is None:
+                    out[...] = spec.fill_value
+                    tick(self.count_reads(spec, selection))
+                    continue
+                for entry in self._wanted(self._parse_index(raw, grid, key), selection, spec, key):
+                    if entry[3] is None:
+                        self._place(entry, None, spec, out, key)
+                        tick(1)
+                    else:
+                        wanted.append((i, entry))
+        async with aclosing(store.get_batch([(shards[i][0], entry[3]) for i, entry in wanted])) as batch:
+            async for j, data in batch:
+                i, entry = wanted[j]
+                key, _, out = shards[i]
+                if data is None:
+                    raise CodecError(f"shard {key!r} vanished while reading it")
+                self._place(entry, data, spec, out, key)
+                tick(1)
 
     def decode(self, data, spec: ChunkSpec) -> np.ndarray:
         """A whole shard held in memory (nested sharding, or codecs around the shard)."""
@@ -141,9 +154,10 @@ class ShardingCodec(ArrayBytesCodec):
         whole = tuple(slice(0, s, 1) for s in spec.shape)
         plan = self._wanted(self._parse_index(raw, grid, "shard"), whole, spec, "shard",
                             len(data))
-        datas = [None if r is None else data[r.offset:r.offset + r.length] for *_, r in plan]
         out = np.empty(spec.shape, spec.dtype)
-        self._place(plan, datas, spec, out, "shard", lambda n: None)
+        for entry in plan:
+            r = entry[3]
+            self._place(entry, None if r is None else data[r.offset:r.offset + r.length], spec, out, "shard")
         return out
 
     def __repr__(self) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..errors import ListingUnavailable, StoreError
-from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, key_segments, slice_value
+from ..store import ByteRequest, RangeRequest, Store, SuffixRequest, completed, indexed, key_segments, slice_value
 from .cloud import Bucket, cors_hint
 from .listing import MAX_BODY, list_bucket, list_html, s3_redirect_endpoint
 
@@ -68,7 +69,11 @@ class HttpResponse:
 
 
 #: ``fetch(url, headers, timeouts) -> HttpResponse``; raises StoreError on network failure, on a
-#: timeout (naming the URL and the time waited), or after MAX_REDIRECTS redirects.
+#: timeout (naming the URL and the time waited), or after MAX_REDIRECTS redirects. A transport
+#: that fetches batches itself (the browser's fetch pump) also has ``fetch.many(requests,
+#: timeouts)``: an async iterator of (index, HttpResponse or that request's StoreError) for
+#: REQUESTS [(url, headers), ...] as they complete, bounded in concurrency, the pending ones
+#: aborted when it is closed early.
 Transport = Callable[[str, dict, Timeouts], Awaitable[HttpResponse]]
 
 
@@ -130,6 +135,11 @@ def _looks_like_html(response: HttpResponse) -> bool:
     return head.startswith(b"<") or content_type.startswith(("text/html", "application/xhtml"))
 
 
+def _asks_again(response: HttpResponse) -> bool:
+    """An answer asking to be asked again: later (5xx, 429), or elsewhere (an S3 bucket's 301)."""
+    return response.status >= 500 or response.status in (429, 301)
+
+
 def _status_error(url: str, range_header: str | None, response: HttpResponse, attempts: int) -> StoreError:
     meaning = _STATUS_MEANING.get(response.status)
     if meaning is None:
@@ -151,6 +161,9 @@ class HttpStore(Store):
         scheme, netloc, path, query, _fragment = urlsplit(url)
         self.url = urlunsplit((scheme, netloc, path.rstrip("/"), query, ""))
         self.transport = transport
+        #: the transport's batch fetching (which bounds concurrency itself), if it has one
+        self._many = getattr(transport, "many", None)
+        self.bounded = self._many is not None
         self.timeouts = timeouts
         self.bucket = bucket
         self.listing = "listing" if bucket else "html"
@@ -168,7 +181,48 @@ class HttpStore(Store):
         if isinstance(byte_range, RangeRequest) and byte_range.length <= 0:
             return b""
         range_header = None if self.ignores_ranges else _range_header(byte_range)
-        response, attempts = await self._fetch(url, {"Range": range_header} if range_header else {})
+        return await self._answer(key, byte_range, url, range_header)
+
+    async def get_batch(self, requests: Sequence[tuple[str, ByteRequest]]):
+        """With a batch transport, the whole batch goes to it in one call; each answer is then
+        checked as :meth:`get` checks it (and retried alone if the server asks for that)."""
+        if self._many is None:
+            async for item in super().get_batch(requests):
+                yield item
+            return
+        asked = []  # (index, key, byte range, url, Range header)
+        for i, (key, byte_range) in enumerate(requests):
+            url = self.key_url(key)
+            if isinstance(byte_range, RangeRequest) and byte_range.length <= 0:
+                yield i, b""
+                continue
+            asked.append((i, key, byte_range, url, None if self.ignores_ranges else _range_header(byte_range)))
+        if not asked:
+            return
+        batch = [(url, {"Range": rh} if rh else {}) for *_, url, rh in asked]
+        retried = []  # answers that wait and ask again: beside the others, not before them
+        try:
+            async with aclosing(self._many(batch, self.timeouts or TIMEOUTS)) as answers:
+                async for j, response in answers:
+                    i, key, byte_range, url, range_header = asked[j]
+                    answer = self._answer(key, byte_range, url, range_header, response)
+                    if isinstance(response, HttpResponse) and _asks_again(response):
+                        retried.append(asyncio.ensure_future(indexed(i, answer)))
+                    else:
+                        yield i, await answer
+        except BaseException:  # a failure, or the reader left: nobody waits for the retries
+            for task in retried:
+                task.cancel()
+            await asyncio.gather(*retried, return_exceptions=True)
+            raise
+        async with aclosing(completed(retried)) as done:
+            async for item in done:
+                yield item
+
+    async def _answer(self, key: str, byte_range: ByteRequest, url: str, range_header: str | None,
+                      first: HttpResponse | StoreError | None = None) -> bytes | None:
+        """The value for KEY from the answer to its request (FIRST, when a batch fetched it)."""
+        response, attempts = await self._fetch(url, {"Range": range_header} if range_header else {}, first)
         if response.status == 404:
             return None
         if response.status == 206 and range_header:
@@ -185,12 +239,16 @@ class HttpStore(Store):
             self.ignores_ranges = True
         return slice_value(response.body, byte_range)
 
-    async def _fetch(self, url: str, headers: dict) -> tuple[HttpResponse, int]:
-        """One request, retried with backoff while the server answers 5xx or 429."""
+    async def _fetch(self, url: str, headers: dict,
+                     first: HttpResponse | StoreError | None = None) -> tuple[HttpResponse, int]:
+        """One request, retried with backoff while the server answers 5xx or 429. FIRST is the
+        first answer when it was already fetched (in a batch)."""
         timeouts = self.timeouts or TIMEOUTS
         attempts = 1
         try:
-            response = await self.transport(url, headers, timeouts)
+            if isinstance(first, StoreError):
+                raise first
+            response = first if first is not None else await self.transport(url, headers, timeouts)
         except NetworkError as e:
             if e.maybe_cors and self.bucket is not None:
                 raise StoreError(f"{e}. {cors_hint(self.bucket.api)}") from e

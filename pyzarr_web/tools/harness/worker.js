@@ -1,5 +1,5 @@
 // Worker side of the test harness. Boots Python with the product's own boot code (the built
-// site's app/boot.*.mjs, i.e. web/untar.mjs + web/boot.mjs, which the product's worker also
+// site's app/boot.*.mjs, i.e. web/untar.mjs + fetch.js + boot.mjs, which the product's worker also
 // starts with): same runtime files, same archives, same lazy-package import hook. Instead of
 // starting the Panel app it runs Python snippets.
 //
