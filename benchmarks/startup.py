@@ -94,16 +94,18 @@ def startup(runs: int = 5, site: Path | None = None, query: str = "", timeout_s:
                     timings = page.evaluate("window.zarrExplorer.ready.then(r => r.timings)")
                     page.wait_for_timeout(300)  # let trailing requests finish before counting
                     app_ms, app_bytes, app_reqs = timings["interactive"], counter.bytes, counter.requests
-                    # the second visit: the service worker (web/sw.js) has kept the site
-                    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=timeout_s * 1000)
-                    page.wait_for_timeout(300)
-                    page.close()
-                    page = ctx.new_page()
-                    counter.reset()
-                    page.goto(f"{base}/{query}")
-                    warm = page.evaluate("window.zarrExplorer.ready.then(r => r.timings)")
-                    page.wait_for_timeout(300)
-                    warm_ms, warm_bytes = warm["interactive"], counter.bytes
+                    warm_ms = warm_bytes = float("nan")
+                    if (site / "sw.js").is_file():  # the second visit: the service worker has kept the site
+                        page.wait_for_function("navigator.serviceWorker.controller !== null",
+                                               timeout=timeout_s * 1000)
+                        page.wait_for_timeout(300)
+                        page.close()
+                        page = ctx.new_page()
+                        counter.reset()
+                        page.goto(f"{base}/{query}")
+                        warm = page.evaluate("window.zarrExplorer.ready.then(r => r.timings)")
+                        page.wait_for_timeout(300)
+                        warm_ms, warm_bytes = warm["interactive"], counter.bytes
                     ctx.close()
                     # bare Pyodide
                     ctx = browser.new_context()
