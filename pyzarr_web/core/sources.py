@@ -61,6 +61,11 @@ class Source:
     options: dict = field(default_factory=dict)
 
 
+def is_url(location: str) -> bool:
+    """An http(s) or cloud (s3://, gs://, az://) URL: read where it lives, not from this machine."""
+    return location.startswith(("http://", "https://")) or is_cloud_url(location)
+
+
 def parse_source(text: str, **options) -> Source:
     """The kind, location and options of a source (OPTIONS given here win over ``#`` ones)."""
     options = {k: v for k, v in options.items() if v is not None}
@@ -83,7 +88,7 @@ def parse_source(text: str, **options) -> Source:
     if wrong:
         raise StoreError(f"{text}: option {wrong[0]!r} does not apply to a {kind} store "
                          f"({', '.join(SOURCE_OPTIONS[kind]) or 'it takes none'})")
-    if kind != "zarr" and not location.startswith(("http://", "https://")) and not is_cloud_url(location):
+    if kind != "zarr" and not is_url(location):
         location = _page_url(location) if IN_BROWSER else os.path.abspath(location)
     return Source(kind, location, options)
 
@@ -150,7 +155,7 @@ def _plain_store(source: str, cloud: dict | None = None) -> Store:
         from .stores.objectstore import ObjectStore
 
         return ObjectStore(source, **(cloud or {}))
-    if source.startswith(("http://", "https://")) or is_cloud_url(source):
+    if is_url(source):
         where = locate(source, **(cloud or {}))
         return HttpStore(where.url, _transport(), bucket=where.bucket)
     if IN_BROWSER and source.startswith("picked://"):  # files the user picked or dropped on the page

@@ -632,7 +632,7 @@ def _package_archive(name: str, files: dict[str, Path], py_dir: Path, *, tar: bo
 
 
 def build_site(out: Path | None = None, *, lock_path: Path = LOCK_PATH) -> Path:
-    """Build the site into OUT (default ``<repo>/dist``). Returns the output directory."""
+    """Build the site into OUT (default tools.paths.BUILD_OUT). Returns the output directory."""
     t_start = time.time()
     out = Path(out) if out is not None else BUILD_OUT
     lock = load_lock(lock_path)

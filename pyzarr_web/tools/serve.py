@@ -50,6 +50,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pyzarr_web.core.errors import ZarrError
+from pyzarr_web.core.sources import is_url, parse_source
 from pyzarr_web.core.stores.cloud import with_endpoint
 
 from .paths import SITE
@@ -409,21 +411,16 @@ def ensure_site(site: Path | None) -> Path:
     return DEFAULT_SITE
 
 
-#: A store the page reads itself (an http(s), s3://, gs://, az:// URL, maybe kerchunk:/icechunk:).
-_REMOTE = re.compile(r"^(?:kerchunk:|icechunk:)?(?!file:)[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-
-
 def serve(stores: list[str | Path], host: str = "127.0.0.1", port: int = 8000, site: Path | None = None,
           open_browser: bool = True, endpoint: str | None = None) -> None:
     """Serve ``site`` (default: tools.paths.SITE, built if missing) and the local ``stores`` until
     Ctrl-C. Remote stores (URLs) are not served: the page reads them itself, from the URLs printed
     (an s3:// store with ENDPOINT, its custom S3-compatible endpoint)."""
     site = ensure_site(site)
-    remote = [str(s) for s in stores if _REMOTE.match(str(s))]
     try:
-        app = make_app(site, [Path(s) for s in stores if not _REMOTE.match(str(s))],
-                       compress_site=not _is_loopback(host))
-    except ValueError as exc:
+        remote = [str(s) for s in stores if is_url(parse_source(str(s)).location)]
+        app = make_app(site, [Path(s) for s in stores if str(s) not in remote], compress_site=not _is_loopback(host))
+    except (ValueError, ZarrError) as exc:
         raise click.ClickException(str(exc)) from exc
     mounts: list[tuple[str, Path]] = app.state.mounts
 
