@@ -248,8 +248,9 @@ class BatchingStore(WrapperStore):
         for key, items in batches.items():
             task = asyncio.ensure_future(self.inner.get_ranges(key, [r for r, _ in items]))
             task.add_done_callback(lambda t, items=items: _settle(t, items))
-            for _, future in items:
-                future.add_done_callback(lambda f, task=task, items=items: _abandon(task, items))
+            futures = [future for _, future in items]  # settled only once the fetch has ended
+            for future in futures:
+                future.add_done_callback(lambda f, task=task, futures=futures: _abandon_batch(task, futures))
 
 
 def _abandon_batch(task: asyncio.Task, futures: list[asyncio.Future]) -> bool:
@@ -270,12 +271,6 @@ def _settle(task: asyncio.Task, items) -> None:
     for (_, future), answer in zip(items, answers):
         if not future.done():
             future.set_exception(error) if error else future.set_result(answer)
-
-
-def _abandon(task: asyncio.Task, items) -> None:
-    """Cancel a batch's fetch once nobody waits for it any more."""
-    if not task.done() and all(f.cancelled() for _, f in items):
-        task.cancel()
 
 
 class FetchCounter(WrapperStore):
