@@ -167,6 +167,7 @@ async def test_child_links_inside_a_store_find_its_nodes_without_a_listing(catal
     h = await Hierarchy.open(open_store(f"{http}/{paths['family']}"))
     assert not h.complete  # HTTP, no consolidated metadata: found by what metadata points to
     assert [n.path for n in await h.walk()] == ["", "kid"]
+    assert h.discovery == "links"  # what tree --json reports
     np.testing.assert_equal(await (await h.array("kid/vals")).read(()), OTHER[::-1])
     assert inner_path(f"{http}/{paths['family']}", f"{http}/{paths['family']}/kid/") == "kid"
     assert inner_path(f"{http}/{paths['family']}", f"{http}/{paths['child']}") is None

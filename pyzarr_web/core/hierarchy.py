@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .array import ZarrArray
 from .discovery import array_references, group_references, multiscale_levels, resolve
 from .errors import ListingUnavailable, NodeNotFoundError, ZarrError
+from .links import linked_node_paths
 from .metadata.documents import parse_json
 from .metadata.model import (
     ArrayMetadata,
@@ -108,11 +109,16 @@ class Hierarchy:
     @property
     def discovery(self) -> str:
         """How :meth:`walk` found the nodes: "consolidated" (metadata), "listing" (a file system,
-        archive or bucket listing API), "html" (a web server's directory listing) or "metadata"
-        (following what the metadata refers to)."""
+        archive or bucket listing API), "html" (a web server's directory listing), "links" (group
+        links to child nodes, the Zarr HTTP-extension way, led to some) or "metadata" (following
+        what the metadata refers to)."""
         if self.consolidated:
             return "consolidated"
-        return self.store.listing if self._listed is not None else "metadata"
+        if self._listed is not None:
+            return self.store.listing
+        linked = {resolve(node.path, rel) for node in self._found.values() if node.kind == "group"
+                  for rel in linked_node_paths(node.attributes)}
+        return "links" if linked & set(self._found) else "metadata"
 
     @classmethod
     async def open(cls, store: Store) -> Hierarchy:
